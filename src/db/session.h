@@ -1,0 +1,106 @@
+// NAME
+//   session.h - one database connection with its prepared statements
+// SYNOPSIS
+//   #include "db/session.h"
+//   db::Session s(settings);
+//   long long n = s.query_int("SELECT COUNT(*) FROM whitelist WHERE _whitelist=?", {ip});
+//   std::uint64_t changed = s.execute("UPDATE triplet SET _count=_count+1 WHERE ...", {...});
+// DESCRIPTION
+//   A Session owns one MySQL Connector/C++ connection and caches one
+//   prepared statement per distinct SQL text, so each statement is parsed by
+//   the server once per connection. Every value from a request is bound as a
+//   parameter: SQL is never built from request text.
+//
+//   A lost connection (server gone away, KILL, restart) is reopened and the
+//   statement retried once. When the server cannot be reached, further
+//   attempts are refused without touching the network until the reconnect
+//   back-off has passed, so a database outage costs each request
+//   microseconds, not a connect timeout. Failures surface as db::Error.
+//
+//   A Session is used by one thread at a time (each worker owns one).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sql { class Connection; class PreparedStatement; }
+
+namespace policyd::db {
+
+struct Settings {
+    std::string host;        // "" or "localhost": local socket; else TCP
+    unsigned port = 0;       // 0: 3306
+    std::string socket;      // unix socket path, used when host is local
+    std::string user;
+    std::string password;
+    std::string database;
+    int connect_timeout_s = 5;   // the reference's 5 s budget
+    int io_timeout_s = 5;        // read/write timeout of one statement
+    int reconnect_backoff_s = 5; // how long a failed connect refuses retries
+};
+
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A bound value: request strings, or integers such as times and limits.
+using Param = std::variant<std::string, long long>;
+using Row = std::vector<std::optional<std::string>>;  // NULL -> nullopt
+
+class Session {
+public:
+    explicit Session(Settings settings);  // does not connect yet
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Runs a SELECT and returns every row.
+    std::vector<Row> query(const std::string& sql, const std::vector<Param>& params = {});
+    // First row, or nullopt when there is none.
+    std::optional<Row> query_row(const std::string& sql, const std::vector<Param>& params = {});
+    // First column of the first row as an integer; `if_none` when there is no
+    // row or the value is NULL.
+    long long query_int(const std::string& sql, const std::vector<Param>& params = {},
+                        long long if_none = 0);
+    // Runs INSERT/UPDATE/DELETE and returns the affected-row count
+    // (INSERT ... ON DUPLICATE KEY UPDATE: 1 inserted, 2 updated, 0 unchanged).
+    std::uint64_t execute(const std::string& sql, const std::vector<Param>& params = {});
+
+    // Explicit transactions for the few decisions that need row locks.
+    // A lost connection inside a transaction is not retried: the statement
+    // throws and the caller's transaction is gone.
+    void begin();
+    void commit();
+    void rollback() noexcept;
+
+    // Makes sure a connection is open (for start-up checks and keepalive).
+    void connect();
+    bool connected() const { return conn_ != nullptr; }
+
+    // Statements sent to the server by this session (for benchmarks and
+    // the "round trips per request" figures).
+    std::uint64_t round_trips() const { return round_trips_; }
+
+private:
+    template <typename Fn> auto with_retry(const std::string& sql, Fn&& fn);
+    sql::PreparedStatement& prepared(const std::string& sql);
+    void open();
+    void drop_connection() noexcept;
+
+    Settings settings_;
+    std::unique_ptr<sql::Connection> conn_;
+    std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+    std::chrono::steady_clock::time_point refuse_until_{};
+    bool in_transaction_ = false;
+    std::uint64_t round_trips_ = 0;
+};
+
+}  // namespace policyd::db

@@ -1,0 +1,44 @@
+// NAME
+//   request.h - one Postfix policy request, normalised into database keys
+// SYNOPSIS
+//   #include "protocol/request.h"
+// DESCRIPTION
+//   A Request holds the values every check uses, already turned into the
+//   exact strings the reference policyd stores in and looks up from MySQL
+//   (lower-cased, character-filtered, length-capped; see normalizer.h).
+//   It is built once per request on the event-loop thread and then only
+//   read, so it may be handed to a worker thread by value or const reference.
+#pragma once
+
+#include <string>
+
+namespace policyd {
+
+struct Request {
+    // client_address: lower-cased, NOT character-filtered (reference §3.3),
+    // capped at 49 characters. Empty when the attribute is absent.
+    std::string ip;
+    // Literal netblock strings "a.b.c.%", "a.b.%.%", "a.%.%.%" derived from
+    // an IPv4 address; empty for IPv6 or when GREYLIST_HOSTADDR stops early.
+    std::string net3, net2, net1;
+    // Greylist host key: the first GREYLIST_HOSTADDR octets (or the whole
+    // address for IPv6 / HOSTADDR=4).
+    std::string ghost;
+
+    std::string name;          // client_name (filtered); "" if absent
+    std::string sender;        // sender (filtered); "<>" if empty; "" if absent
+    std::string sender_local;  // part of sender before the last '@'
+    std::string sdom;          // part of sender after the last '@'; "" if none
+    std::string rcpt;          // recipient (filtered)
+    std::string rcpt_local;    // part of recipient before the last '@'
+    std::string rdom;          // part of recipient after the last '@'
+    std::string helo;          // helo_name (filtered; brackets removed)
+    std::string size;          // size (filtered string); "" if absent
+    std::string sasl;          // sasl_username (filtered); "" if absent
+    std::string instance;      // instance (filtered); "" if absent
+    std::string protocol_state;  // protocol_state (filtered), e.g. "rcpt"
+
+    bool has_sender = false;   // a sender= line was present (even if empty)
+};
+
+}  // namespace policyd
