@@ -1,0 +1,110 @@
+// NAME
+//   policyd - Postfix policy daemon, drop-in replacement for policyd 1.x
+// SYNOPSIS
+//   policyd -c /etc/policyd.conf [-t] [-v]
+// DESCRIPTION
+//   Start-up in the order that lets an init system see every failure:
+//   read and validate the configuration, bind the socket, then detach
+//   (DAEMON != 0), write the pid file, drop privileges, start the workers
+//   and serve until SIGTERM. -t checks the configuration and exits 0 or 1;
+//   -v prints the version.
+#include <sys/resource.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "config.h"
+#include "config/config.h"
+#include "log/log.h"
+#include "server/listener.h"
+#include "server/process.h"
+#include "server/server.h"
+
+namespace po = boost::program_options;
+using namespace policyd;
+
+namespace {
+
+const char* const kVersion = "policyd " PACKAGE_VERSION;
+
+// 10,000 clients need more than the usual 1024 descriptors.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+int usage(const po::options_description& options, const char* argv0) {
+    std::cout << kVersion << "\nusage: " << argv0 << " -c /path/to/policyd.conf\n" << options;
+    return 255;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    po::options_description options("options");
+    options.add_options()
+        ("config,c", po::value<std::string>(), "configuration file (policyd.conf)")
+        ("test,t", "check the configuration file and exit (0: usable, 1: not)")
+        ("version,v", "print the version and exit")
+        ("help,h", "this text");
+    po::variables_map args;
+    try {
+        po::store(po::parse_command_line(argc, argv, options), args);
+    } catch (const po::error& e) {
+        std::cerr << argv[0] << ": " << e.what() << "\n";
+        return usage(options, argv[0]);
+    }
+    if (args.count("version")) {
+        std::cout << kVersion << "\n";
+        return 0;
+    }
+    if (args.count("help") || !args.count("config")) return usage(options, argv[0]);
+
+    // Absolute, so SIGHUP finds the file again after chdir(CHROOT).
+    std::string path = args["config"].as<std::string>();
+    if (char* resolved = realpath(path.c_str(), nullptr)) {
+        path = resolved;
+        free(resolved);
+    }
+    std::shared_ptr<const Config> config;
+    try {
+        config = std::make_shared<const Config>(load_config(path));
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        return args.count("test") ? 1 : 255;
+    }
+    if (args.count("test")) {
+        for (const auto& warning : config->warnings) std::cout << "warning: " << warning << "\n";
+        std::cout << path << ": configuration OK\n";
+        return 0;
+    }
+
+    log::set_debug_level(config->debug);
+    if (config->daemon != 0)
+        log::to_syslog("policyd", config->syslog_facility);
+    else
+        log::to_stdout();
+    log::line(std::string("starting ") + kVersion);
+    for (const auto& warning : config->warnings) log::line("warning: " + warning);
+    if (config->debug > 0) log::line(config_dump(*config));
+
+    try {
+        raise_descriptor_limit();
+        const int listen_fd = bind_listener(*config);
+        if (config->daemon != 0) daemonize();
+        write_pidfile(config->pidfile);
+        drop_privileges(*config);
+        Server server(config, path, listen_fd);
+        const int status = server.run();
+        remove_pidfile(config->pidfile);
+        return status;
+    } catch (const StartupError& e) {
+        log::line(e.what());
+        return 1;
+    }
+}

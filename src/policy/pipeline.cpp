@@ -1,0 +1,148 @@
+// NAME
+//   pipeline.cpp - the reference's chk_pol: order, short-circuits, FAILSAFE
+// DESCRIPTION
+//   The order of Pipeline::standard() is the reference's module order
+//   (core.md §4.2); distributed_origin, which the reference does not have,
+//   runs after the lists and spamtrap so an abused account is stopped before
+//   greylisting and throttling count it.
+#include "policy/pipeline.h"
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "db/session.h"
+#include "log/log.h"
+#include "policy/checks/greylist.h"
+
+namespace policyd {
+namespace {
+
+constexpr const char* kInvalidReply = "action=defer_if_permit Invalid data";
+
+// A failing statement fails every request until it is fixed (a missing
+// table, a read-only server): its detail is logged once a minute per check,
+// while the reference's per-request "<check>=bypass" line stays.
+void log_failure_detail(std::string_view check, const std::string& what) {
+    static std::mutex mutex;
+    static std::map<std::string, std::chrono::steady_clock::time_point> last_logged;
+    const auto now = std::chrono::steady_clock::now();
+    std::string key = std::string(check) + ": " + what;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        auto [it, inserted] = last_logged.try_emplace(key, now);
+        if (!inserted) {
+            if (now - it->second < std::chrono::minutes(1)) return;
+            it->second = now;
+        }
+    }
+    log::line("error: " + key);
+}
+
+}  // namespace
+
+std::string reply_for(Decision decision, const Request& request, const Config& config) {
+    switch (decision) {
+    case Decision::Continue:
+    case Decision::Pass:
+    case Decision::Accept:
+        if (config.greylisting == 1 && config.greylist_x_header == 1)
+            return "action=prepend X-Greylist: Passed host: " + request.ip;
+        return "action=dunno";
+    case Decision::GreyDefer: return config.greylist_reply;
+    case Decision::Blacklist: return config.blacklist_reply;
+    case Decision::SizeReject: return config.sender_size_reply;
+    case Decision::Spamtrap: return config.spamtrap_reply;
+    case Decision::SenderQuota: return config.sender_quota_reply;
+    case Decision::RecipientQuota: return config.recipient_quota_reply;
+    case Decision::DistributedOrigin: return config.distributed_origin_reply;
+    }
+    return kInvalidReply;
+}
+
+Pipeline::Pipeline(std::vector<std::unique_ptr<Check>> checks) : checks_(std::move(checks)) {}
+
+Pipeline Pipeline::standard() {
+    std::vector<std::unique_ptr<Check>> checks;
+    checks.push_back(std::make_unique<GreylistCheck>());
+    return Pipeline(std::move(checks));
+}
+
+// module_info_check of the reference: the attributes the enabled modules
+// cannot work without, in the reference's order and log wording.
+bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int fd) const {
+    struct Requirement {
+        bool applies;
+        const std::string& value;
+        const char* what;
+    };
+    const std::string fds = std::to_string(fd);
+    const Requirement requirements[] = {
+        {c.greylisting == 1, r.ip, "host_array[%][2]: (greylist host ip)"},
+        {c.greylisting == 1, r.rcpt, "triplet_array[%][2]: (greylist recipient)"},
+        {c.senderthrottle == 1, r.sender, "triplet_array[%][1]: (sender throttle from)"},
+        {c.senderthrottle == 1, r.size, "triplet_array[%][3]: (sender throttle size)"},
+        {c.recipientthrottle == 1, r.rcpt, "triplet_array[%][2]: (recipient throttle)"},
+        {c.spamtrapping == 1, r.ip, "host_array[%][2]: (spamtrap host ip)"},
+        {c.spamtrapping == 1, r.rcpt, "triplet_array[%][2]: (spamtrap recipient)"},
+        {c.blacklist_helo == 1, r.helo, "triplet_array[%][5]: (blacklist helo)"},
+    };
+    for (const auto& req : requirements) {
+        if (!req.applies || !req.value.empty()) continue;
+        std::string what = req.what;
+        what.replace(what.find('%'), 1, fds);
+        log::line("invalid " + what + ": " + req.value);
+        return false;
+    }
+    return true;
+}
+
+bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
+    for (std::size_t i = index + 1; i < checks_.size(); ++i)
+        if (checks_[i]->resumes_after_pass(config)) return true;
+    return false;
+}
+
+std::string Pipeline::evaluate(const Request& request, const Config& config, db::Session& db,
+                               int fd) const {
+    if (!passes_required_attributes(request, config, fd)) return kInvalidReply;
+
+    CheckContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_);
+    // After a Pass only the checks that resume after a pass still run; the
+    // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
+    std::optional<std::size_t> last_pass;
+    for (std::size_t i = 0; i < checks_.size(); ++i) {
+        const Check& check = *checks_[i];
+        if (!check.enabled(config)) continue;
+        if (last_pass && !check.resumes_after_pass(config)) continue;
+        Decision decision;
+        try {
+            decision = check.run(ctx);
+        } catch (const std::exception& e) {
+            // db::Error, or anything else a check throws: FAILSAFE decides.
+            log_failure_detail(check.name(), e.what());
+            if (config.failsafe == 1) {
+                ctx.log_decision(std::string(check.name()) + "=bypass");
+                return reply_for(Decision::Accept, request, config);
+            }
+            if (config.failsafe == 0) {
+                ctx.log_decision(std::string(check.name()) + "=failed");
+                return reply_for(Decision::GreyDefer, request, config);
+            }
+            continue;  // any other FAILSAFE: "no match", as the reference
+        }
+        if (decision == Decision::Continue) continue;
+        if (decision == Decision::Pass) {
+            last_pass = i;
+            if (!handed_on_after(i, config)) return reply_for(Decision::Accept, request, config);
+            continue;
+        }
+        return reply_for(decision, request, config);
+    }
+    ctx.log_decision("module=bypass");
+    return reply_for(Decision::Accept, request, config);
+}
+
+}  // namespace policyd

@@ -1,0 +1,57 @@
+// NAME
+//   pipeline.h - runs the checks in the reference's order and builds the reply
+// SYNOPSIS
+//   #include "policy/pipeline.h"
+//   Pipeline pipeline = Pipeline::standard();
+//   std::string reply = pipeline.evaluate(request, config, session, fd);
+// DESCRIPTION
+//   Pipeline is policyd.c:chk_pol of the reference: the required-attribute
+//   check (module_info_check), the rcpt=N counter, the checks in order with
+//   their short-circuits, FAILSAFE when a check's database work fails, and
+//   the passthrough "module=bypass" when nothing decided.
+//
+//   evaluate() runs on a worker thread and returns the reply line without
+//   its terminating empty line. A Pipeline is immutable after construction
+//   and shared by all workers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "policy/check.h"
+#include "protocol/request.h"
+
+namespace policyd {
+
+namespace db { class Session; }
+
+class Pipeline {
+public:
+    explicit Pipeline(std::vector<std::unique_ptr<Check>> checks);
+    // Every check of the reference, plus ours, in the reference's order.
+    static Pipeline standard();
+
+    // `fd` only appears in the reference's "invalid ..." log lines.
+    std::string evaluate(const Request& request, const Config& config, db::Session& db,
+                         int fd) const;
+
+    // Requests that passed the attribute check since start (the N of rcpt=N).
+    std::uint64_t requests_counted() const { return rcpt_count_; }
+
+private:
+    bool passes_required_attributes(const Request& request, const Config& config, int fd) const;
+    // Whether a check after `index` takes over a Pass (the throttles).
+    bool handed_on_after(std::size_t index, const Config& config) const;
+
+    std::vector<std::unique_ptr<Check>> checks_;
+    mutable std::atomic<std::uint64_t> rcpt_count_{0};
+};
+
+// The reply line for a final decision (reference generic.c:policy_reply).
+std::string reply_for(Decision decision, const Request& request, const Config& config);
+
+}  // namespace policyd

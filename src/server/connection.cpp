@@ -1,0 +1,154 @@
+// NAME
+//   connection.cpp - client connection state machine (see connection.h)
+// DESCRIPTION
+//   Bounds that keep one client from hurting the others: at most
+//   kMaxInFlight requests per connection are queued for workers, and reading
+//   pauses while more than kMaxUnsentBytes of replies wait for a client that
+//   does not read. The framer bounds a single request (MAX_REQUEST_SIZE).
+#include "server/connection.h"
+
+#include <event2/buffer.h>
+
+#include "log/log.h"
+#include "protocol/attributes.h"
+#include "protocol/normalizer.h"
+#include "server/server.h"
+
+namespace policyd {
+namespace {
+
+constexpr std::size_t kMaxInFlight = 64;
+constexpr std::size_t kMaxUnsentBytes = 256 * 1024;
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+}  // namespace
+
+Connection::Connection(Server& server, std::uint64_t id, evutil_socket_t fd, std::string peer)
+    : server_(server),
+      id_(id),
+      peer_(std::move(peer)),
+      bev_(bufferevent_socket_new(server.base(), fd, BEV_OPT_CLOSE_ON_FREE)),
+      framer_(static_cast<std::size_t>(server.config()->max_request_size)) {
+    bufferevent_setcb(bev_, &Connection::on_read, &Connection::on_write, &Connection::on_event,
+                      this);
+    const long idle = server.config()->idle_timeout;
+    if (idle > 0) {
+        const timeval timeout{idle, 0};
+        bufferevent_set_timeouts(bev_, &timeout, nullptr);
+    }
+    bufferevent_enable(bev_, EV_READ | EV_WRITE);
+}
+
+Connection::~Connection() { bufferevent_free(bev_); }
+
+void Connection::on_read(bufferevent*, void* self) {
+    static_cast<Connection*>(self)->read_requests();
+}
+
+void Connection::on_write(bufferevent*, void* self) {
+    auto* conn = static_cast<Connection*>(self);
+    if (conn->close_if_done()) return;
+    conn->update_reading();
+}
+
+void Connection::on_event(bufferevent*, short what, void* self) {
+    auto* conn = static_cast<Connection*>(self);
+    if (what & BEV_EVENT_EOF) {
+        // Half-close: answer what was asked, then close (proto-25).
+        conn->drain();
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        if (conn->idle()) {
+            if (log::debug_enabled(1))
+                log::line("DEBUG: closing idle connection from " + conn->peer_);
+            conn->server_.close_connection(conn->id_);
+        } else {
+            bufferevent_enable(conn->bev_, EV_READ);  // busy, not idle
+        }
+        return;
+    }
+    // BEV_EVENT_ERROR: the peer is gone; late replies are dropped.
+    conn->server_.close_connection(conn->id_);
+}
+
+void Connection::read_requests() {
+    evbuffer* input = bufferevent_get_input(bev_);
+    char chunk[kReadChunk];
+    while (!draining_ && in_flight_.size() < kMaxInFlight && evbuffer_get_length(input) > 0) {
+        const int got = evbuffer_remove(input, chunk, sizeof chunk);
+        if (got <= 0) break;
+        framer_.feed(chunk, static_cast<std::size_t>(got));
+        while (auto request = framer_.next()) dispatch(std::move(*request));
+        if (framer_.too_large()) {
+            log::line("warning: request from " + peer_ + " exceeds MAX_REQUEST_SIZE (" +
+                      std::to_string(server_.config()->max_request_size) +
+                      " bytes), closing the connection");
+            server_.close_connection(id_);
+            return;
+        }
+    }
+    update_reading();
+}
+
+void Connection::dispatch(std::string raw_request) {
+    const auto& config = server_.config();
+    Job job;
+    job.connection_id = id_;
+    job.sequence = next_sequence_++;
+    job.fd = static_cast<int>(bufferevent_getfd(bev_));
+    job.request = normalize(parse_attributes(raw_request), static_cast<int>(config->greylist_hostaddr));
+    job.config = config;
+    in_flight_.push_back({job.sequence, std::nullopt});
+    server_.submit(std::move(job));
+}
+
+void Connection::deliver(std::uint64_t sequence, std::string reply) {
+    for (auto& pending : in_flight_) {
+        if (pending.sequence == sequence) {
+            pending.reply = std::move(reply);
+            break;
+        }
+    }
+    write_ready_replies();
+    if (close_if_done()) return;
+    update_reading();
+    // Requests may be waiting in the input buffer since reading was held.
+    if (!draining_ && in_flight_.size() < kMaxInFlight &&
+        evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
+        read_requests();
+}
+
+void Connection::write_ready_replies() {
+    while (!in_flight_.empty() && in_flight_.front().reply) {
+        std::string& reply = *in_flight_.front().reply;
+        reply.append("\n\n");
+        bufferevent_write(bev_, reply.data(), reply.size());
+        in_flight_.pop_front();
+    }
+}
+
+void Connection::update_reading() {
+    const bool hold = in_flight_.size() >= kMaxInFlight ||
+                      evbuffer_get_length(bufferevent_get_output(bev_)) > kMaxUnsentBytes;
+    if (draining_ || hold)
+        bufferevent_disable(bev_, EV_READ);
+    else
+        bufferevent_enable(bev_, EV_READ);
+}
+
+void Connection::drain() {
+    draining_ = true;
+    bufferevent_disable(bev_, EV_READ);
+    close_if_done();
+}
+
+bool Connection::close_if_done() {
+    if (!draining_ || !in_flight_.empty() ||
+        evbuffer_get_length(bufferevent_get_output(bev_)) > 0)
+        return false;
+    server_.close_connection(id_);
+    return true;
+}
+
+}  // namespace policyd

@@ -1,0 +1,224 @@
+// NAME
+//   server.cpp - listener, connection table, worker hand-off, signals (see server.h)
+// DESCRIPTION
+//   Workers hand finished jobs back through a mutex-guarded vector and
+//   event_active() on one internal event; the loop thread then delivers each
+//   reply to its connection, if that connection still exists (a client
+//   that disconnected early simply loses its late replies).
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "config/cidr.h"
+#include "log/log.h"
+
+namespace policyd {
+namespace {
+
+struct Peer {
+    std::string address;
+    unsigned port = 0;
+};
+
+Peer describe_peer(const sockaddr* address) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    Peer peer;
+    if (address->sa_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        peer.port = ntohs(in->sin_port);
+    } else if (address->sa_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        peer.port = ntohs(in6->sin6_port);
+    }
+    peer.address = text;
+    return peer;
+}
+
+db::Settings database_settings(const Config& c) {
+    db::Settings s;
+    s.host = c.mysqlhost;
+    s.port = static_cast<unsigned>(c.mysqlport);
+    s.socket = c.mysqlsocket;
+    s.user = c.mysqluser;
+    s.password = c.mysqlpass;
+    s.database = c.mysqldbase;
+    s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
+    s.io_timeout_s = s.connect_timeout_s;
+    return s;
+}
+
+event_base* make_base() {
+    static const int threads_ready = evthread_use_pthreads();  // once, before any base
+    (void)threads_ready;
+    return event_base_new();
+}
+
+constexpr int kDrainSeconds = 10;
+
+}  // namespace
+
+Server::Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd)
+    : config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      base_(make_base()),
+      pipeline_(Pipeline::standard()) {
+    listener_ = evconnlistener_new(base_, &Server::on_accept, this,
+                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
+    evconnlistener_set_error_cb(listener_, &Server::on_accept_error);
+    completed_event_ = event_new(base_, -1, 0, &Server::on_completed, this);
+    resume_accept_event_ = evtimer_new(
+        base_, [](evutil_socket_t, short, void* self) {
+            evconnlistener_enable(static_cast<Server*>(self)->listener_);
+        }, this);
+    drain_deadline_event_ = evtimer_new(
+        base_, [](evutil_socket_t, short, void* self) {
+            log::line("warning: requests still in flight after " + std::to_string(kDrainSeconds) +
+                      "s, exiting anyway");
+            event_base_loopexit(static_cast<Server*>(self)->base_, nullptr);
+        }, this);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        event* ev = evsignal_new(base_, sig, &Server::on_signal, this);
+        event_add(ev, nullptr);
+        signal_events_.push_back(ev);
+    }
+    workers_ = std::make_unique<WorkerPool>(
+        static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
+        database_settings(*config_), pipeline_, [this](Job&& job) {
+            {
+                std::lock_guard<std::mutex> lock(completed_mutex_);
+                completed_.push_back(std::move(job));
+            }
+            event_active(completed_event_, 0, 0);
+        });
+}
+
+Server::~Server() {
+    workers_->stop();  // before the events the workers signal are freed
+    connections_.clear();
+    for (event* ev : signal_events_) event_free(ev);
+    event_free(drain_deadline_event_);
+    event_free(resume_accept_event_);
+    event_free(completed_event_);
+    evconnlistener_free(listener_);
+    event_base_free(base_);
+}
+
+int Server::run() {
+    event_base_dispatch(base_);
+    workers_->stop();
+    return 0;
+}
+
+void Server::submit(Job job) { workers_->submit(std::move(job)); }
+
+void Server::close_connection(std::uint64_t id) {
+    connections_.erase(id);
+    if (shutting_down_) exit_if_drained();
+}
+
+void Server::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* self) {
+    static_cast<Server*>(self)->accept_client(fd, address);
+}
+
+void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
+    const Peer peer = describe_peer(address);
+    sockaddr_storage storage{};
+    std::memcpy(&storage, address,
+                address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    if (!acl_allows(config_->conn_acl_entries, storage)) {
+        log::line("WARNING: connection attempt from: " + peer.address);
+        close(fd);
+        return;
+    }
+    if (connections_.size() >= static_cast<std::size_t>(config_->max_connections)) {
+        log::line("WARNING: No free slots found, closing connection from " + peer.address + ":" +
+                  std::to_string(peer.port));
+        close(fd);
+        return;
+    }
+    const std::uint64_t id = next_connection_id_++;
+    log::line("connection from: " + peer.address + " port: " + std::to_string(peer.port) +
+              " slots: " + std::to_string(connections_.size()) + " of " +
+              std::to_string(config_->max_connections) + " used");
+    evutil_make_socket_nonblocking(fd);
+    connections_.emplace(id, std::make_unique<Connection>(*this, id, fd,
+                                                          peer.address + ":" + std::to_string(peer.port)));
+}
+
+// Out of descriptors (EMFILE/ENFILE) must not kill the daemon (reference
+// C24): pause accepting for a second and let connections close meanwhile.
+void Server::on_accept_error(evconnlistener* listener, void* self) {
+    auto* server = static_cast<Server*>(self);
+    const int err = EVUTIL_SOCKET_ERROR();
+    log::line(std::string("warning: accept(): ") + evutil_socket_error_to_string(err) +
+              "; pausing new connections for 1s");
+    evconnlistener_disable(listener);
+    const timeval one_second{1, 0};
+    evtimer_add(server->resume_accept_event_, &one_second);
+}
+
+void Server::on_completed(evutil_socket_t, short, void* self) {
+    static_cast<Server*>(self)->deliver_completed();
+}
+
+void Server::deliver_completed() {
+    std::vector<Job> done;
+    {
+        std::lock_guard<std::mutex> lock(completed_mutex_);
+        done.swap(completed_);
+    }
+    for (Job& job : done) {
+        auto it = connections_.find(job.connection_id);
+        if (it != connections_.end()) it->second->deliver(job.sequence, std::move(job.reply));
+    }
+}
+
+void Server::on_signal(evutil_socket_t sig, short, void* self) {
+    auto* server = static_cast<Server*>(self);
+    if (sig == SIGHUP)
+        server->reload();
+    else
+        server->begin_shutdown();
+}
+
+void Server::reload() {
+    try {
+        auto fresh = std::make_shared<const Config>(load_config(config_path_));
+        for (const auto& warning : fresh->warnings) log::line("warning: " + warning);
+        log::set_debug_level(fresh->debug);
+        config_ = std::move(fresh);
+        log::line("reloaded configuration from " + config_path_ +
+                  " (database, listener and worker settings apply after a restart)");
+    } catch (const std::exception& e) {
+        log::line(std::string("reload failed, keeping the running configuration: ") + e.what());
+    }
+}
+
+void Server::begin_shutdown() {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    log::line("shutting down..");
+    evconnlistener_disable(listener_);
+    const timeval deadline{kDrainSeconds, 0};
+    evtimer_add(drain_deadline_event_, &deadline);
+    std::vector<Connection*> open;
+    for (auto& [id, conn] : connections_) open.push_back(conn.get());
+    for (Connection* conn : open) conn->drain();  // may close and erase itself
+    exit_if_drained();
+}
+
+void Server::exit_if_drained() {
+    if (connections_.empty()) event_base_loopexit(base_, nullptr);
+}
+
+}  // namespace policyd

@@ -1,0 +1,80 @@
+// NAME
+//   server.h - the libevent server: listener, connections, workers, signals
+// SYNOPSIS
+//   #include "server/server.h"
+//   Server server(config, config_path, listen_fd);
+//   return server.run();     // until SIGTERM/SIGINT; returns the exit status
+// DESCRIPTION
+//   One event-loop thread owns the sockets; a WorkerPool owns the database.
+//   Accepted clients are checked against CONN_ACL and MAX_CONNECTIONS.
+//   SIGHUP re-reads policyd.conf (a bad file keeps the running
+//   configuration); SIGTERM/SIGINT stop accepting, finish and write the
+//   requests in flight, then return 0.
+//
+//   The Server owns the listening descriptor it is given.
+#pragma once
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "policy/pipeline.h"
+#include "server/connection.h"
+#include "server/worker_pool.h"
+
+namespace policyd {
+
+class Server {
+public:
+    Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    int run();
+
+    // For connections (event-loop thread only).
+    event_base* base() const { return base_; }
+    const std::shared_ptr<const Config>& config() const { return config_; }
+    void submit(Job job);
+    void close_connection(std::uint64_t id);
+
+private:
+    static void on_accept(evconnlistener*, evutil_socket_t, sockaddr*, int, void* self);
+    static void on_accept_error(evconnlistener*, void* self);
+    static void on_completed(evutil_socket_t, short, void* self);
+    static void on_signal(evutil_socket_t, short, void* self);
+
+    void accept_client(evutil_socket_t fd, const sockaddr* address);
+    void deliver_completed();
+    void reload();
+    void begin_shutdown();
+    void exit_if_drained();
+
+    std::shared_ptr<const Config> config_;
+    const std::string config_path_;
+    event_base* base_;
+    evconnlistener* listener_ = nullptr;
+    event* completed_event_ = nullptr;
+    event* resume_accept_event_ = nullptr;
+    event* drain_deadline_event_ = nullptr;
+    std::vector<event*> signal_events_;
+
+    Pipeline pipeline_;
+    std::unique_ptr<WorkerPool> workers_;
+    std::mutex completed_mutex_;
+    std::vector<Job> completed_;  // handed over by workers, guarded by the mutex
+
+    std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+    std::uint64_t next_connection_id_ = 1;
+    bool shutting_down_ = false;
+};
+
+}  // namespace policyd
