@@ -79,7 +79,7 @@ void Connection::read_requests() {
         const int got = evbuffer_remove(input, chunk, sizeof chunk);
         if (got <= 0) break;
         framer_.feed(chunk, static_cast<std::size_t>(got));
-        while (auto request = framer_.next()) dispatch(std::move(*request));
+        while (auto request = framer_.next()) dispatch(*request);
         if (framer_.too_large()) {
             log::line("warning: request from " + peer_ + " exceeds MAX_REQUEST_SIZE (" +
                       std::to_string(server_.config()->max_request_size) +
@@ -91,13 +91,13 @@ void Connection::read_requests() {
     update_reading();
 }
 
-void Connection::dispatch(std::string raw_request) {
+void Connection::dispatch(std::string_view raw_request) {
     const auto& config = server_.config();
     Job job;
     job.connection_id = id_;
     job.sequence = next_sequence_++;
     job.fd = static_cast<int>(bufferevent_getfd(bev_));
-    job.request = normalize(parse_attributes(raw_request), static_cast<int>(config->greylist_hostaddr));
+    job.request = normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr));
     job.config = config;
     in_flight_.push_back({job.sequence, std::nullopt});
     server_.submit(std::move(job));

@@ -25,6 +25,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "protocol/framer.h"
 
@@ -58,7 +59,7 @@ private:
     static void on_event(bufferevent*, short what, void* self);
 
     void read_requests();
-    void dispatch(std::string raw_request);
+    void dispatch(std::string_view raw_request);
     void write_ready_replies();
     void update_reading();
     // Closes when draining and nothing is left to write. Returns true if

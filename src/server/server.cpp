@@ -135,7 +135,7 @@ void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
     sockaddr_storage storage{};
     std::memcpy(&storage, address,
                 address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
-    if (!acl_allows(config_->conn_acl_entries, storage)) {
+    if (!acl_allows(config_->conn_acl, storage)) {
         log::line("WARNING: connection attempt from: " + peer.address);
         close(fd);
         return;
