@@ -283,8 +283,9 @@ class Database:
 # Policy protocol connections
 # ---------------------------------------------------------------------------------------------
 class Connection:
-    def __init__(self, port, timeout):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout, source=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.pending = b""
         self.dead = False
 
