@@ -1,0 +1,41 @@
+// NAME
+//   normalizer.h - turn request attributes into the reference's database keys
+// SYNOPSIS
+//   #include "protocol/normalizer.h"
+//
+//   Request r = normalize(Attributes(text), config.greylist_hostaddr);
+// DESCRIPTION
+//   Produces exactly the strings the reference policyd stored in and
+//   looked up from MySQL, so existing databases keep matching
+//   (core.md §3.3-3.4, modules.md §1.1/§1.3; checklist C6, C30, C32):
+//
+//   - Each value is first capped as the reference's 64-byte line row
+//     capped it: at 63 - len(name) bytes (sender 57, recipient 54,
+//     helo_name 54, client_name 52, sasl_username 50, instance 55,
+//     size 59, client_address 49, protocol_state 49).
+//   - It is then lower-cased (ASCII) and, except for client_address,
+//     passed through the reference's extract() filter, which deletes every
+//     byte that is not an ASCII letter or digit or one of "@|.:_-/ ".
+//   - client_address is not filtered: queries bind it, so it is safe, and
+//     the reference stored it raw (core.md C4 is fixed by binding).
+//   - An empty sender (or one that filters to nothing) becomes "<>"; an
+//     absent one stays "" with has_sender false. Sender and recipient are
+//     split at their last '@'; without '@' both parts are empty.
+//   - GHOST and NET1..3 come from scanning client_address for the
+//     characters 0-9 a-f . : only, see Request.
+//
+//   greylist_hostaddr is GREYLIST_HOSTADDR; values outside 1..4 count as 3,
+//   as in the reference's policyd.c:main.
+//
+//   Ownership and lifetime: the Request owns copies of everything; the
+//   Attributes (and the text behind them) may go away afterwards.
+#pragma once
+
+#include "protocol/attributes.h"
+#include "protocol/request.h"
+
+namespace policyd {
+
+Request normalize(const Attributes& attrs, int greylist_hostaddr);
+
+}  // namespace policyd
