@@ -1,0 +1,60 @@
+// NAME
+//   values.h - the reference's policyd.conf value parsers
+// SYNOPSIS
+//   #include "config/values.h"
+//   std::string v = filtered_value(line, key.size() + 1);
+//   long seconds = parse_duration(v);
+// DESCRIPTION
+//   One function per parser of the reference's generic.c:read_conf
+//   (spec core.md §5.2, §7.2). The string parsers take one configuration
+//   line (at most 255 bytes, as fgets(256) returned it) and the column where
+//   the value starts, i.e. just after "KEY=". The number parsers take an
+//   already FILTERED value.
+//
+//   Every parser throws ValueError with the reference's fatal text (for
+//   durations and SYSLOG_FACILITY) or our own precise text; the caller adds
+//   file, line and key.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace policyd {
+
+class ValueError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// FILTERED: the bytes from `start` up to column 63 of the line (before
+// column `line_cap`), keeping only [A-Za-z0-9@|.:_/-] and space. Quotes, '#',
+// tabs, commas and CR vanish.
+std::string filtered_value(std::string_view line, std::size_t start, std::size_t line_cap = 64);
+
+// RAW: everything from `start` to the end of the line with every '"' and
+// '\n' deleted. Trailing comments, tabs, quotes ' and '\r' are kept.
+std::string raw_value(std::string_view line, std::size_t start);
+
+// INT, made strict: optional leading spaces, an optional '-', at least one
+// digit, then the end or a space (the words of a trailing comment after it
+// are ignored). "yes", "", "3x" and values beyond a long throw. The reference
+// used atol and read all of these as 0 or a prefix.
+long parse_int(std::string_view filtered);
+
+// DURATION, exactly as generic.c:extract_seconds: a value starting with a
+// digit whose atol is 0 gives 0; otherwise the LAST character is the unit
+// (s m h d w M Y) and the result is atol(value) * unit, wrapped like the
+// reference's 32-bit int. "1h30m" is 60, "4m # four" is 4, "300" throws
+// "fatal: invalid time unit: 300".
+long parse_duration(std::string_view filtered);
+
+// True when a duration is written the way it reads ("4m", "-5 m", "0"),
+// false when only its first number and last letter counted ("1h30m").
+bool duration_is_plain(std::string_view filtered);
+
+// SYSLOG_FACILITY (syslog.c:parse_syslog_priority): '|'-separated LOG_*
+// names, matched case-insensitively and OR-ed; 0 becomes LOG_MAIL|LOG_INFO.
+int parse_syslog_facility(std::string_view filtered);
+
+}  // namespace policyd
