@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
         log::to_stdout();
     log::line(std::string("starting ") + kVersion);
     for (const auto& warning : config->warnings) log::line("warning: " + warning);
-    if (config->debug > 0) log::line(config_dump(*config));
+    if (config->debug > 0)
+        for (const auto& line : config_dump(*config, PACKAGE_VERSION)) log::line(line);
 
     try {
         raise_descriptor_limit();
