@@ -95,6 +95,9 @@ setup_db() {
   client <<EOF
 CREATE USER IF NOT EXISTS 'postfix'@'127.0.0.1' IDENTIFIED BY 'p0stf1x';
 CREATE USER IF NOT EXISTS 'postfix'@'localhost' IDENTIFIED BY 'p0stf1x';
+-- Every policyd* database, so test runs can create their own (policyd_test, ...).
+GRANT ALL PRIVILEGES ON \`policyd%\`.* TO 'postfix'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`policyd%\`.* TO 'postfix'@'localhost';
 GRANT ALL PRIVILEGES ON \`$MARIADB_DB\`.* TO 'postfix'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON \`$MARIADB_DB\`.* TO 'postfix'@'localhost';
 EOF
