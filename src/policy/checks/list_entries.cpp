@@ -1,0 +1,69 @@
+// NAME
+//   list_entries.cpp - shared list-table rules (see list_entries.h)
+#include "policy/checks/list_entries.h"
+
+#include "log/log.h"
+
+namespace policyd {
+namespace {
+
+struct TableColumns {
+    const char* table;
+    const char* key_column;
+};
+
+TableColumns columns(ListTable table) {
+    switch (table) {
+    case ListTable::Whitelist: return {"whitelist", "_whitelist"};
+    case ListTable::Blacklist: return {"blacklist", "_blacklist"};
+    case ListTable::WhitelistSender: return {"whitelist_sender", "_whitelist"};
+    case ListTable::BlacklistSender: return {"blacklist_sender", "_blacklist"};
+    }
+    return {"blacklist", "_blacklist"};
+}
+
+constexpr std::size_t kDescriptionColumn = 60;
+
+}  // namespace
+
+long long expiry(std::time_t now, long duration) {
+    return duration > 0 ? static_cast<long long>(now) + duration : 0;
+}
+
+std::string not_expired() { return "(_expire = 0 OR _expire > ?)"; }
+
+void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
+                    const std::string& description, long long expire) {
+    const TableColumns c = columns(table);
+    const std::string sql = std::string("INSERT INTO ") + c.table + " (" + c.key_column +
+                            ",_description,_expire) VALUES (?,?,?) ON DUPLICATE KEY UPDATE "
+                            "_expire = IF(_expire = 0 OR VALUES(_expire) = 0, 0, "
+                            "GREATEST(_expire, VALUES(_expire)))";
+    ctx.db.execute(sql, {key, description.substr(0, kDescriptionColumn), expire});
+}
+
+void add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
+                                   const std::string& description, long long expire) {
+    try {
+        add_list_entry(ctx, table, key, description, expire);
+    } catch (const db::Error& e) {
+        ctx.log_line(std::string("warning: could not record ") + columns(table).table + " entry " +
+                     key + ": " + e.what());
+    }
+}
+
+std::vector<db::Param> address_candidates(const Request& r) {
+    auto or_ip = [&](const std::string& net) { return net.empty() ? r.ip : net; };
+    return {r.ip, or_ip(r.net3), or_ip(r.net2), or_ip(r.net1)};
+}
+
+std::vector<db::Param> sender_candidates(const Request& r) {
+    return {"@" + r.sdom, r.sender};
+}
+
+std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params) {
+    params.emplace_back(static_cast<long long>(ctx.now));
+    return params;
+}
+
+}  // namespace policyd
