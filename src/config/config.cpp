@@ -148,6 +148,7 @@ const Key keys[] = {
     num("IDLE_TIMEOUT", K::Duration, &C::idle_timeout, 0),
     num("MAX_REQUEST_SIZE", K::Int, &C::max_request_size, 1024),
     num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1),
+    num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1),
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0),
     num("DISTRIBUTED_ORIGIN", K::Flag, &C::distributed_origin, 0, 1),
@@ -532,6 +533,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("mysql port", c.mysqlport);
     line("mysql socket", c.mysqlsocket);
     line("mysql timeout", c.mysql_timeout);
+    line("request timeout", c.request_timeout);
     line("workers", c.workers);
     line("max connections", c.max_connections);
     line("idle timeout", c.idle_timeout);

@@ -99,6 +99,26 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
     return true;
 }
 
+std::string Pipeline::answer_without_database(const Request& request,
+                                              const Config& config) const {
+    db::Session unused{db::Settings{}};  // never connected: no check runs here
+    CheckContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_);
+    for (const auto& check : checks_) {
+        if (!check->enabled(config)) continue;
+        if (config.failsafe == 1) {
+            ctx.log_decision(std::string(check->name()) + "=bypass");
+            return reply_for(Decision::Accept, request, config);
+        }
+        if (config.failsafe == 0) {
+            ctx.log_decision(std::string(check->name()) + "=failed");
+            return reply_for(Decision::GreyDefer, request, config);
+        }
+        break;  // other FAILSAFE values: no match anywhere, passthrough
+    }
+    ctx.log_decision("module=bypass");
+    return reply_for(Decision::Accept, request, config);
+}
+
 bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
     for (std::size_t i = index + 1; i < checks_.size(); ++i)
         if (checks_[i]->resumes_after_pass(config)) return true;

@@ -39,6 +39,10 @@ public:
     std::string evaluate(const Request& request, const Config& config, db::Session& db,
                          int fd) const;
 
+    // The answer when the database could not be asked in time: FAILSAFE, as
+    // if the first enabled check had failed. Does no database work.
+    std::string answer_without_database(const Request& request, const Config& config) const;
+
     // Requests that passed the attribute check since start (the N of rcpt=N).
     std::uint64_t requests_counted() const { return rcpt_count_; }
 

@@ -9,6 +9,8 @@
 
 #include <event2/buffer.h>
 
+#include <algorithm>
+
 #include "log/log.h"
 #include "protocol/attributes.h"
 #include "protocol/normalizer.h"
@@ -28,6 +30,7 @@ Connection::Connection(Server& server, std::uint64_t id, evutil_socket_t fd, std
       id_(id),
       peer_(std::move(peer)),
       bev_(bufferevent_socket_new(server.base(), fd, BEV_OPT_CLOSE_ON_FREE)),
+      deadline_timer_(evtimer_new(server.base(), &Connection::on_deadline, this)),
       framer_(static_cast<std::size_t>(server.config()->max_request_size)) {
     bufferevent_setcb(bev_, &Connection::on_read, &Connection::on_write, &Connection::on_event,
                       this);
@@ -39,7 +42,10 @@ Connection::Connection(Server& server, std::uint64_t id, evutil_socket_t fd, std
     bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }
 
-Connection::~Connection() { bufferevent_free(bev_); }
+Connection::~Connection() {
+    event_free(deadline_timer_);
+    bufferevent_free(bev_);
+}
 
 void Connection::on_read(bufferevent*, void* self) {
     static_cast<Connection*>(self)->read_requests();
@@ -97,16 +103,21 @@ void Connection::dispatch(std::string_view raw_request) {
     job.connection_id = id_;
     job.sequence = next_sequence_++;
     job.fd = static_cast<int>(bufferevent_getfd(bev_));
-    job.request = normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr));
+    job.request = std::make_shared<const Request>(
+        normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr)));
     job.config = config;
-    in_flight_.push_back({job.sequence, std::nullopt});
+    job.answered = std::make_shared<std::atomic<bool>>(false);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config->request_timeout);
+    in_flight_.push_back({job.sequence, job.request, job.config, job.answered, deadline, {}});
+    if (in_flight_.size() == 1) arm_deadline();
     server_.submit(std::move(job));
 }
 
 void Connection::deliver(std::uint64_t sequence, std::string reply) {
     for (auto& pending : in_flight_) {
         if (pending.sequence == sequence) {
-            pending.reply = std::move(reply);
+            if (!pending.reply) pending.reply = std::move(reply);  // else: answered late
             break;
         }
     }
@@ -120,11 +131,48 @@ void Connection::deliver(std::uint64_t sequence, std::string reply) {
 }
 
 void Connection::write_ready_replies() {
+    const bool had_front = !in_flight_.empty();
     while (!in_flight_.empty() && in_flight_.front().reply) {
         std::string& reply = *in_flight_.front().reply;
         reply.append("\n\n");
         bufferevent_write(bev_, reply.data(), reply.size());
         in_flight_.pop_front();
+    }
+    if (had_front) arm_deadline();
+}
+
+void Connection::on_deadline(evutil_socket_t, short, void* self) {
+    auto* conn = static_cast<Connection*>(self);
+    conn->answer_overdue();
+    conn->write_ready_replies();
+    if (conn->close_if_done()) return;
+    conn->update_reading();
+}
+
+void Connection::answer_overdue() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& pending : in_flight_) {
+        if (pending.reply || pending.deadline > now) continue;
+        if (pending.answered->exchange(true)) continue;
+        log::line("warning: no decision for a request from " + peer_ + " within " +
+                  std::to_string(pending.config->request_timeout) +
+                  "s; answering by FAILSAFE");
+        pending.reply = server_.pipeline().answer_without_database(*pending.request, *pending.config);
+    }
+}
+
+// The timer follows the oldest unanswered request: deadlines grow along
+// the queue, so one timer per connection is enough.
+void Connection::arm_deadline() {
+    evtimer_del(deadline_timer_);
+    for (const auto& pending : in_flight_) {
+        if (pending.reply) continue;
+        const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+            pending.deadline - std::chrono::steady_clock::now());
+        const long long us = std::max<long long>(wait.count(), 0);
+        const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+        evtimer_add(deadline_timer_, &tv);
+        return;
     }
 }
 

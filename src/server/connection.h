@@ -14,20 +14,30 @@
 //     draining  the peer closed its side, or the server is stopping: no more
 //               reading; the connection closes once every reply is written
 //
+//   A request still unanswered REQUEST_TIMEOUT after it arrived (database
+//   stalled, workers busy) is answered here by FAILSAFE; the worker's late
+//   reply, if any, is dropped.
+//
 //   A Connection is owned by the Server and destroyed only through
 //   Server::close_connection(); the bufferevent (and its socket) is freed
 //   with it. Everything here runs on the event-loop thread.
 #pragma once
 
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
 #include "protocol/framer.h"
+#include "protocol/request.h"
 
 namespace policyd {
 
@@ -51,17 +61,24 @@ public:
 private:
     struct InFlight {
         std::uint64_t sequence;
+        std::shared_ptr<const Request> request;
+        std::shared_ptr<const Config> config;
+        std::shared_ptr<std::atomic<bool>> answered;
+        std::chrono::steady_clock::time_point deadline;
         std::optional<std::string> reply;
     };
 
     static void on_read(bufferevent*, void* self);
     static void on_write(bufferevent*, void* self);
     static void on_event(bufferevent*, short what, void* self);
+    static void on_deadline(evutil_socket_t, short, void* self);
 
     void read_requests();
     void dispatch(std::string_view raw_request);
     void write_ready_replies();
     void update_reading();
+    void answer_overdue();
+    void arm_deadline();
     // Closes when draining and nothing is left to write. Returns true if
     // `this` was destroyed.
     bool close_if_done();
@@ -70,6 +87,7 @@ private:
     const std::uint64_t id_;
     const std::string peer_;
     bufferevent* bev_;
+    event* deadline_timer_;
     RequestFramer framer_;
     std::deque<InFlight> in_flight_;
     std::uint64_t next_sequence_ = 0;

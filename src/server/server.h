@@ -44,6 +44,7 @@ public:
     event_base* base() const { return base_; }
     const std::shared_ptr<const Config>& config() const { return config_; }
     void submit(Job job);
+    const Pipeline& pipeline() const { return pipeline_; }
     void close_connection(std::uint64_t id);
 
 private:

@@ -15,6 +15,7 @@
 //   the jobs already queued, then joins the threads.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -36,8 +37,11 @@ struct Job {
     std::uint64_t connection_id = 0;
     std::uint64_t sequence = 0;  // position of the request on its connection
     int fd = -1;                 // for the reference's "invalid" log lines
-    Request request;
+    std::shared_ptr<const Request> request;
     std::shared_ptr<const Config> config;  // the configuration it arrived under
+    // Set by the event loop when it answered the request itself because
+    // REQUEST_TIMEOUT passed; a worker then skips the job.
+    std::shared_ptr<std::atomic<bool>> answered;
     std::string reply;           // filled in by the worker
 };
 

@@ -369,7 +369,7 @@ TEST_CASE("dangerous but valid settings draw warnings", "[config][warnings]") {
 TEST_CASE("our own keys are validated", "[config][ours]") {
     const Config c = parse(
         "WORKERS=8\nMAX_CONNECTIONS=500\nIDLE_TIMEOUT=0\nMAX_REQUEST_SIZE=131072\n"
-        "MYSQL_TIMEOUT=10s\nMYSQLSOCKET=/run/mysqld/mysqld.sock\nSTATS_INTERVAL=1h\n"
+        "MYSQL_TIMEOUT=10s\nREQUEST_TIMEOUT=20s\nMYSQLSOCKET=/run/mysqld/mysqld.sock\nSTATS_INTERVAL=1h\n"
         "DISTRIBUTED_ORIGIN=1\nDISTRIBUTED_ORIGIN_TIME=30m\nDISTRIBUTED_ORIGIN_LIMIT=5\n"
         "DISTRIBUTED_ORIGIN_NETBLOCK=0\nDISTRIBUTED_ORIGIN_KEYS=SASL\n"
         "DISTRIBUTED_ORIGIN_BLACKLIST=1\nDISTRIBUTED_ORIGIN_BLACKLIST_EXPIRE=0\n");
@@ -378,6 +378,7 @@ TEST_CASE("our own keys are validated", "[config][ours]") {
     CHECK(c.idle_timeout == 0);
     CHECK(c.max_request_size == 131072);
     CHECK(c.mysql_timeout == 10);
+    CHECK(c.request_timeout == 20);
     CHECK(c.mysqlsocket == "/run/mysqld/mysqld.sock");
     CHECK(c.stats_interval == 3600);
     CHECK(c.distributed_origin == 1);
@@ -521,6 +522,7 @@ TEST_CASE("the shipped file's commented-out values of our keys are valid", "[con
     CHECK(c.idle_timeout == defaults.idle_timeout);
     CHECK(c.max_request_size == defaults.max_request_size);
     CHECK(c.mysql_timeout == defaults.mysql_timeout);
+    CHECK(c.request_timeout == defaults.request_timeout);
     CHECK(c.stats_interval == defaults.stats_interval);
     CHECK(c.distributed_origin == defaults.distributed_origin);
     CHECK(c.distributed_origin_time == defaults.distributed_origin_time);
