@@ -6,6 +6,7 @@ side is reopened transparently. A missing table gives the FAILSAFE answer and on
 not a crash.
 """
 
+import contextlib
 import os
 import signal
 import time
@@ -19,17 +20,24 @@ def mariadb_pid():
         return int(f.read().strip())
 
 
+@contextlib.contextmanager
+def stalled_database():
+    """The server process stops answering (SIGSTOP) until the block ends."""
+    pid = mariadb_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 def test_stalled_database_answered_by_failsafe_within_request_timeout():
     with lib.Daemon({"REQUEST_TIMEOUT": "2s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 1}) as d:
         lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
-        pid = mariadb_pid()
-        os.kill(pid, signal.SIGSTOP)
-        try:
+        with stalled_database():
             start = time.time()
             reply = d.request({"recipient": "stalled@example.org"}, timeout=10)
             elapsed = time.time() - start
-        finally:
-            os.kill(pid, signal.SIGCONT)
         lib.eq(reply, "action=dunno", "FAILSAFE=1 answer while the database is stalled")
         lib.ok(1.5 <= elapsed <= 4.0, "answered after %.1fs (REQUEST_TIMEOUT=2s)" % elapsed)
         lib.ok("=bypass" in d.output(), "a <check>=bypass decision line is logged")
@@ -48,12 +56,8 @@ def test_stalled_database_answered_by_failsafe_within_request_timeout():
 def test_failsafe_zero_defers_while_stalled():
     with lib.Daemon({"REQUEST_TIMEOUT": "1s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 0}) as d:
         lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
-        pid = mariadb_pid()
-        os.kill(pid, signal.SIGSTOP)
-        try:
+        with stalled_database():
             reply = d.request({"recipient": "stalled0@example.org"}, timeout=10)
-        finally:
-            os.kill(pid, signal.SIGCONT)
         lib.eq(reply, lib.GREY_DEFER, "FAILSAFE=0 answer: the greylist deferral")
         lib.ok("=failed" in d.output(), "a <check>=failed decision line is logged")
 
