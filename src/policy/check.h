@@ -47,8 +47,8 @@ enum class Decision {
 class CheckContext {
 public:
     CheckContext(const Request& request, const Config& config, db::Session& db,
-                 std::time_t now, std::uint64_t rcpt_number)
-        : request(request), config(config), db(db), now(now), rcpt_number(rcpt_number) {}
+                 std::time_t now, std::uint64_t rcpt_number, int fd)
+        : request(request), config(config), db(db), now(now), rcpt_number(rcpt_number), fd(fd) {}
     virtual ~CheckContext() = default;
 
     const Request& request;
@@ -56,6 +56,7 @@ public:
     db::Session& db;
     const std::time_t now;            // sampled once per request (reference NOW)
     const std::uint64_t rcpt_number;  // the reference's rcpt=N counter
+    const int fd;                     // the client's socket, for the reference's "fd: N" lines
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>

@@ -16,6 +16,8 @@
 #include "db/session.h"
 #include "log/log.h"
 #include "policy/checks/greylist.h"
+#include "policy/checks/list_checks.h"
+#include "policy/checks/rcpt_acl.h"
 
 namespace policyd {
 namespace {
@@ -66,6 +68,13 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 
 Pipeline Pipeline::standard() {
     std::vector<std::unique_ptr<Check>> checks;
+    checks.push_back(std::make_unique<RcptAclCheck>());
+    checks.push_back(std::make_unique<WhitelistCheck>());
+    checks.push_back(std::make_unique<ListLookupCheck>(kWhitelistSender));
+    checks.push_back(std::make_unique<ListLookupCheck>(kWhitelistDnsname));
+    checks.push_back(std::make_unique<ListLookupCheck>(kBlacklist));
+    checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistSender));
+    checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistDnsname));
     checks.push_back(std::make_unique<GreylistCheck>());
     return Pipeline(std::move(checks));
 }
@@ -129,7 +138,7 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
                                int fd) const {
     if (!passes_required_attributes(request, config, fd)) return kInvalidReply;
 
-    CheckContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_);
+    CheckContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd);
     // After a Pass only the checks that resume after a pass still run; the
     // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
     std::optional<std::size_t> last_pass;

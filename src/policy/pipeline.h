@@ -35,7 +35,7 @@ public:
     // Every check of the reference, plus ours, in the reference's order.
     static Pipeline standard();
 
-    // `fd` only appears in the reference's "invalid ..." log lines.
+    // `fd` only appears in log lines ("invalid ...", rcpt_acl's "DEBUG: fd: N").
     std::string evaluate(const Request& request, const Config& config, db::Session& db,
                          int fd) const;
 

@@ -61,6 +61,10 @@ std::vector<db::Param> sender_candidates(const Request& r) {
     return {"@" + r.sdom, r.sender};
 }
 
+std::vector<db::Param> recipient_candidates(const Request& r) {
+    return {r.rcpt, "@" + r.rdom};
+}
+
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params) {
     params.emplace_back(static_cast<long long>(ctx.now));
     return params;

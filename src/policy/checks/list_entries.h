@@ -20,7 +20,8 @@
 //     a permanent entry stays permanent, otherwise the later expiry wins.
 //     Descriptions are cut to the column's 60 characters (reference Q12).
 //   - address_candidates()/sender_candidates(): the literal keys the
-//     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address).
+//     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
+//     and recipient_candidates() for the recipient side of rcpt_acl.
 #pragma once
 
 #include <string>
@@ -56,6 +57,9 @@ std::vector<db::Param> address_candidates(const Request& request);
 // "@domain" and the full sender, for "IN (?,?)". The null sender offers
 // "@" and "<>", as in the reference.
 std::vector<db::Param> sender_candidates(const Request& request);
+
+// The full recipient and "@domain", for "IN (?,?)" (rcpt_acl).
+std::vector<db::Param> recipient_candidates(const Request& request);
 
 // `params` followed by NOW, for a condition built with not_expired().
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params);

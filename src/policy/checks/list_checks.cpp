@@ -1,0 +1,80 @@
+// NAME
+//   list_checks.cpp - the table of white- and blacklist lookups (see list_checks.h)
+// DESCRIPTION
+//   One lookup is one indexed "SELECT 1 ... LIMIT 1": the reference's
+//   COUNT(*) only ever asked "at least one?", and the IP and sender forms
+//   use IN on the unique key instead of ORs.
+#include "policy/checks/list_checks.h"
+
+#include "policy/checks/list_entries.h"
+
+namespace policyd {
+namespace {
+
+// client_name, unless Postfix could not resolve the client ("unknown"),
+// which the reference never looks up (a '%' row would match it).
+std::vector<db::Param> dnsname_key(const Request& r) {
+    if (r.name == "unknown") return {};
+    return {r.name};
+}
+
+}  // namespace
+
+const ListSpec kWhitelist{
+    "whitelist", [](const Config& c) { return c.whitelisting == 1; },
+    "whitelist", "_whitelist IN (?,?,?,?)", address_candidates, Decision::Accept};
+
+const ListSpec kWhitelistSender{
+    "whitelist_sender",
+    [](const Config& c) { return c.whitelisting == 1 && c.whitelistsender == 1; },
+    "whitelist_sender", "_whitelist IN (?,?)", sender_candidates, Decision::Accept};
+
+const ListSpec kWhitelistDnsname{
+    "whitelist_dnsname",
+    [](const Config& c) { return c.whitelisting == 1 && c.whitelistdnsname == 1; },
+    "whitelist_dnsname", "? LIKE _whitelist", dnsname_key, Decision::Accept};
+
+const ListSpec kBlacklist{
+    "blacklist", [](const Config& c) { return c.blacklisting == 1; },
+    "blacklist", "_blacklist IN (?,?,?,?)", address_candidates, Decision::Blacklist};
+
+const ListSpec kBlacklistSender{
+    "blacklist_sender",
+    [](const Config& c) { return c.blacklisting == 1 && c.blacklistsender == 1; },
+    "blacklist_sender", "_blacklist IN (?,?)", sender_candidates, Decision::Blacklist};
+
+const ListSpec kBlacklistDnsname{
+    "blacklist_dnsname",
+    [](const Config& c) { return c.blacklisting == 1 && c.blacklistdnsname == 1; },
+    "blacklist_dnsname", "? LIKE _blacklist", dnsname_key, Decision::Blacklist};
+
+ListLookupCheck::ListLookupCheck(const ListSpec& spec)
+    : spec_(spec),
+      lookup_sql_(std::string("SELECT 1 FROM ") + spec.table + " WHERE " + spec.match + " AND " +
+                  not_expired() + " LIMIT 1") {}
+
+Decision ListLookupCheck::run(CheckContext& ctx) const {
+    std::vector<db::Param> keys = spec_.keys(ctx.request);
+    if (keys.empty()) return Decision::Continue;
+    if (!ctx.db.query_row(lookup_sql_, with_now(ctx, std::move(keys)))) return Decision::Continue;
+    return matched(ctx);
+}
+
+Decision ListLookupCheck::matched(CheckContext& ctx) const {
+    const char* outcome = spec_.on_match == Decision::Accept ? "=update" : "=block";
+    ctx.log_decision(std::string(spec_.name) + outcome);
+    return spec_.on_match;
+}
+
+// The reference tested strlen(sender)==2, which also whitelisted senders
+// such as "ab" (Q17); the normalizer turns the empty sender into "<>".
+bool null_sender_whitelisted(const Request& r, const Config& c) {
+    return c.whitelistnull == 1 && r.sender == "<>";
+}
+
+Decision WhitelistCheck::run(CheckContext& ctx) const {
+    if (null_sender_whitelisted(ctx.request, ctx.config)) return matched(ctx);
+    return ListLookupCheck::run(ctx);
+}
+
+}  // namespace policyd

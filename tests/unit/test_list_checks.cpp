@@ -1,0 +1,165 @@
+// NAME
+//   test_list_checks.cpp - the pure parts of the list lookups and rcpt_acl
+// DESCRIPTION
+//   Lookup keys, switches, the WHITELISTNULL shortcut and the rcpt_acl
+//   tie-break, without a database (the session is never connected; a test
+//   that reached it would fail with db::Error). The SQL side is covered by
+//   the conformance scenarios and tests/integration/test_lists.py.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "db/session.h"
+#include "policy/checks/list_checks.h"
+#include "policy/checks/list_entries.h"
+#include "policy/checks/rcpt_acl.h"
+
+using namespace policyd;
+
+namespace {
+
+Request ipv4_request() {
+    Request r;
+    r.ip = "192.0.2.10";
+    r.net3 = "192.0.2.%";
+    r.net2 = "192.0.%.%";
+    r.net1 = "192.%.%.%";
+    r.name = "mail.example.com";
+    r.sender = "alice@example.com";
+    r.sdom = "example.com";
+    r.rcpt = "bob@example.org";
+    r.rdom = "example.org";
+    return r;
+}
+
+std::vector<db::Param> strings(std::initializer_list<const char*> values) {
+    return {values.begin(), values.end()};
+}
+
+// A context whose decision lines are collected instead of logged.
+class RecordingContext final : public CheckContext {
+public:
+    RecordingContext(const Request& r, const Config& c, db::Session& s)
+        : CheckContext(r, c, s, 1000, 1, 7) {}
+    void log_decision(std::string_view token, std::string_view) override {
+        tokens.emplace_back(token);
+    }
+    std::vector<std::string> tokens;
+};
+
+}  // namespace
+
+TEST_CASE("IP lists look up the address and its three netblock strings", "[lists]") {
+    CHECK(kWhitelist.keys(ipv4_request()) ==
+          strings({"192.0.2.10", "192.0.2.%", "192.0.%.%", "192.%.%.%"}));
+    CHECK(kBlacklist.keys(ipv4_request()) == kWhitelist.keys(ipv4_request()));
+}
+
+TEST_CASE("an IPv6 client offers only its address, never a blank key (Q5)", "[lists]") {
+    Request r;
+    r.ip = "2001:db8::25";
+    const auto keys = kBlacklist.keys(r);
+    CHECK(keys == strings({"2001:db8::25", "2001:db8::25", "2001:db8::25", "2001:db8::25"}));
+    CHECK(std::find(keys.begin(), keys.end(), db::Param{std::string()}) == keys.end());
+}
+
+TEST_CASE("sender lists look up @domain and the address; bounces offer @ and <>", "[lists]") {
+    CHECK(kWhitelistSender.keys(ipv4_request()) == strings({"@example.com", "alice@example.com"}));
+    Request bounce = ipv4_request();
+    bounce.sender = "<>";
+    bounce.sdom = "";
+    CHECK(kBlacklistSender.keys(bounce) == strings({"@", "<>"}));
+}
+
+TEST_CASE("recipient candidates are the address and @domain", "[lists]") {
+    CHECK(recipient_candidates(ipv4_request()) == strings({"bob@example.org", "@example.org"}));
+}
+
+TEST_CASE("dnsname lists look up client_name, never 'unknown'", "[lists]") {
+    Request r = ipv4_request();
+    CHECK(kWhitelistDnsname.keys(r) == strings({"mail.example.com"}));
+    r.name = "unknown";
+    CHECK(kWhitelistDnsname.keys(r).empty());
+    CHECK(kBlacklistDnsname.keys(r).empty());
+    r.name = "";  // as the reference: an empty name is still looked up
+    CHECK(kBlacklistDnsname.keys(r) == strings({""}));
+}
+
+TEST_CASE("sender and dnsname lists need their parent switch (Q18)", "[lists]") {
+    Config c;
+    c.whitelistsender = c.whitelistdnsname = c.blacklistsender = c.blacklistdnsname = 1;
+    for (const ListSpec* spec : {&kWhitelist, &kWhitelistSender, &kWhitelistDnsname, &kBlacklist,
+                                 &kBlacklistSender, &kBlacklistDnsname})
+        CHECK_FALSE(spec->enabled(c));
+    c.whitelisting = 1;
+    CHECK(kWhitelistSender.enabled(c));
+    CHECK(kWhitelistDnsname.enabled(c));
+    CHECK_FALSE(kBlacklistSender.enabled(c));
+    c.blacklisting = 2;  // only exactly 1 switches a module on
+    CHECK_FALSE(kBlacklist.enabled(c));
+    c.blacklisting = 1;
+    CHECK(kBlacklistSender.enabled(c));
+    c.blacklistsender = 0;
+    CHECK_FALSE(kBlacklistSender.enabled(c));
+    CHECK(kBlacklistDnsname.enabled(c));
+}
+
+TEST_CASE("whitelists accept, blacklists reject", "[lists]") {
+    for (const ListSpec* spec : {&kWhitelist, &kWhitelistSender, &kWhitelistDnsname})
+        CHECK(spec->on_match == Decision::Accept);
+    for (const ListSpec* spec : {&kBlacklist, &kBlacklistSender, &kBlacklistDnsname})
+        CHECK(spec->on_match == Decision::Blacklist);
+}
+
+TEST_CASE("WHITELISTNULL whitelists the null sender only (Q17)", "[lists]") {
+    Config c;
+    Request r = ipv4_request();
+    r.sender = "<>";
+    CHECK_FALSE(null_sender_whitelisted(r, c));
+    c.whitelistnull = 1;
+    CHECK(null_sender_whitelisted(r, c));
+    r.sender = "ab";  // the reference's strlen()==2 took this for a bounce
+    CHECK_FALSE(null_sender_whitelisted(r, c));
+}
+
+TEST_CASE("the WHITELISTNULL shortcut accepts without a lookup", "[lists]") {
+    Config c;
+    c.whitelisting = c.whitelistnull = 1;
+    Request r = ipv4_request();
+    r.sender = "<>";
+    db::Session unconnected{db::Settings{}};
+    RecordingContext ctx(r, c, unconnected);
+    CHECK(WhitelistCheck().run(ctx) == Decision::Accept);
+    CHECK(ctx.tokens == std::vector<std::string>{"whitelist=update"});
+}
+
+TEST_CASE("rcpt_acl: the highest priority decides", "[rcpt_acl]") {
+    const Request r = ipv4_request();
+    const std::vector<AclRow> rows = {
+        {"@example.com", "@example.org", "w", 1},
+        {"alice@example.com", "bob@example.org", "b", 5},
+        {"alice@example.com", "@example.org", "w", 3},
+    };
+    CHECK(deciding_acl_row(rows, r)->wblist == "b");
+    CHECK_FALSE(deciding_acl_row({}, r));
+}
+
+TEST_CASE("rcpt_acl: equal priorities go to the more exact row (Q23)", "[rcpt_acl]") {
+    const Request r = ipv4_request();
+    const AclRow both_domains{"@example.com", "@example.org", "b", 0};
+    const AclRow exact_sender{"alice@example.com", "@example.org", "s", 0};
+    const AclRow exact_rcpt{"@example.com", "bob@example.org", "r", 0};
+    const AclRow both_exact{"alice@example.com", "bob@example.org", "w", 0};
+    std::vector<AclRow> rows = {both_domains, exact_sender, exact_rcpt, both_exact};
+    // whatever order the database returns them in
+    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.wblist < b.wblist; });
+    do {
+        CHECK(deciding_acl_row(rows, r)->wblist == "w");
+    } while (std::next_permutation(rows.begin(), rows.end(),
+                                   [](auto& a, auto& b) { return a.wblist < b.wblist; }));
+    CHECK(deciding_acl_row({both_domains, exact_sender, exact_rcpt}, r)->wblist == "r");
+    CHECK(deciding_acl_row({exact_sender, both_domains}, r)->wblist == "s");
+    CHECK(deciding_acl_row({both_domains}, r)->wblist == "b");
+}
