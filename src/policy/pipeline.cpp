@@ -111,7 +111,7 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
 std::string Pipeline::answer_without_database(const Request& request,
                                               const Config& config) const {
     db::Session unused{db::Settings{}};  // never connected: no check runs here
-    CheckContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_);
+    CheckContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_, -1);
     for (const auto& check : checks_) {
         if (!check->enabled(config)) continue;
         if (config.failsafe == 1) {
