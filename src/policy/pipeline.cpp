@@ -15,7 +15,10 @@
 
 #include "db/session.h"
 #include "log/log.h"
+#include "policy/checks/blacklist_helo.h"
 #include "policy/checks/greylist.h"
+#include "policy/checks/helo.h"
+#include "policy/checks/spamtrap.h"
 
 namespace policyd {
 namespace {
@@ -66,6 +69,9 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 
 Pipeline Pipeline::standard() {
     std::vector<std::unique_ptr<Check>> checks;
+    checks.push_back(std::make_unique<BlacklistHeloCheck>());
+    checks.push_back(std::make_unique<SpamtrapCheck>());
+    checks.push_back(std::make_unique<HeloCheck>());
     checks.push_back(std::make_unique<GreylistCheck>());
     return Pipeline(std::move(checks));
 }
