@@ -15,9 +15,12 @@
 
 #include "db/session.h"
 #include "log/log.h"
+#include "policy/checks/blacklist_helo.h"
 #include "policy/checks/greylist.h"
+#include "policy/checks/helo.h"
 #include "policy/checks/list_checks.h"
 #include "policy/checks/rcpt_acl.h"
+#include "policy/checks/spamtrap.h"
 
 namespace policyd {
 namespace {
@@ -73,8 +76,11 @@ Pipeline Pipeline::standard() {
     checks.push_back(std::make_unique<ListLookupCheck>(kWhitelistSender));
     checks.push_back(std::make_unique<ListLookupCheck>(kWhitelistDnsname));
     checks.push_back(std::make_unique<ListLookupCheck>(kBlacklist));
+    checks.push_back(std::make_unique<BlacklistHeloCheck>());
     checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistSender));
     checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistDnsname));
+    checks.push_back(std::make_unique<SpamtrapCheck>());
+    checks.push_back(std::make_unique<HeloCheck>());
     checks.push_back(std::make_unique<GreylistCheck>());
     return Pipeline(std::move(checks));
 }

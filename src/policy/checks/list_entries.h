@@ -22,8 +22,12 @@
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
 //     and recipient_candidates() for the recipient side of rcpt_acl.
+//   - blacklist_key(), blacklist_client(): the key an automatic entry is
+//     written under, host or netblock, and never '' (reference Q1, Q4).
+//   - after_decision(): a write whose failure must not change a verdict.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,9 +47,14 @@ std::string not_expired();
 void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
                     const std::string& description, long long expire);
 
-// The same, for writes that follow a decision already taken (spamtrap,
-// HELO abuse, ...): a failure is logged and does not change the verdict
-// (reference Q11 turned such failures into an accept).
+// Runs `write`, which follows a decision already taken (spamtrap, HELO
+// abuse, ...): a db::Error is logged as "warning: could not <what>: ..." and
+// does not change the verdict (reference Q11 turned such failures into an
+// accept).
+void after_decision(CheckContext& ctx, const std::string& what,
+                    const std::function<void()>& write);
+
+// add_list_entry() through after_decision().
 void add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire);
 
@@ -60,6 +69,20 @@ std::vector<db::Param> sender_candidates(const Request& request);
 
 // The full recipient and "@domain", for "IN (?,?)" (rcpt_acl).
 std::vector<db::Param> recipient_candidates(const Request& request);
+
+// The blacklist key for an automatic entry about this client. With
+// `netblock` (BLACKLIST_NETBLOCK==1) it is NET3, the "a.b.c.%" string the
+// IP blacklist compares; where there is none (IPv6, GREYLIST_HOSTADDR < 3)
+// it is the address itself. The reference wrote "a.b.c.d.%" (never matched,
+// Q1) or '' (blacklisted every IPv6 client, Q4).
+std::string blacklist_key(const Request& request, bool netblock);
+
+// The automatic blacklist entry of a check that has decided to reject this
+// client: blacklist_key() with `description` and expiry(now, `duration`),
+// written through after_decision(). Returns the expiry, which the callers
+// log.
+long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& description,
+                           long duration);
 
 // `params` followed by NOW, for a condition built with not_expired().
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params);

@@ -1,0 +1,31 @@
+// NAME
+//   spamtrap.cpp - spamtrap hits (see spamtrap.h)
+// DESCRIPTION
+//   Differences from the reference, on purpose: an IPv6 client (or any
+//   client without a NET3 string) is blacklisted under its own address in
+//   netblock mode, where the reference wrote '' and so blacklisted every
+//   IPv6 client (Q4); the description is cut to the column (Q12) and a
+//   failed or repeated blacklist write keeps the reject (Q10, Q11).
+#include "policy/checks/spamtrap.h"
+
+#include "policy/checks/list_entries.h"
+
+namespace policyd {
+namespace {
+
+const std::string kActiveTrap = "SELECT COUNT(*) FROM spamtrap WHERE _rcpt = ? AND _active = 1";
+
+}  // namespace
+
+Decision SpamtrapCheck::run(CheckContext& ctx) const {
+    const Request& r = ctx.request;
+    if (ctx.db.query_int(kActiveTrap, {r.rcpt}) == 0) return Decision::Continue;
+
+    const long long e = blacklist_client(ctx, ctx.config.blacklist_netblock == 1,
+                                         "# spamtrap delivery: (" + r.rcpt + ")",
+                                         ctx.config.spamtrap_auto_expire);
+    ctx.log_decision("spamtrap=new", ", expire=" + std::to_string(e));
+    return Decision::Spamtrap;
+}
+
+}  // namespace policyd
