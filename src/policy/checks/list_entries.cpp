@@ -42,14 +42,22 @@ void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
     ctx.db.execute(sql, {key, description.substr(0, kDescriptionColumn), expire});
 }
 
-void add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
-                                   const std::string& description, long long expire) {
+bool write_after_decision(CheckContext& ctx, const std::string& what,
+                          const std::function<void()>& write) {
     try {
-        add_list_entry(ctx, table, key, description, expire);
+        write();
+        return true;
     } catch (const db::Error& e) {
-        ctx.log_line(std::string("warning: could not record ") + columns(table).table + " entry " +
-                     key + ": " + e.what());
+        ctx.log_line("warning: could not " + what + ": " + e.what());
+        return false;
     }
+}
+
+bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
+                                   const std::string& description, long long expire) {
+    return write_after_decision(
+        ctx, std::string("record ") + columns(table).table + " entry " + key,
+        [&] { add_list_entry(ctx, table, key, description, expire); });
 }
 
 std::vector<db::Param> address_candidates(const Request& r) {

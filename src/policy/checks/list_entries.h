@@ -19,10 +19,14 @@
 //     repeat or a concurrent insert by another daemon is never an error;
 //     a permanent entry stays permanent, otherwise the later expiry wins.
 //     Descriptions are cut to the column's 60 characters (reference Q12).
+//   - write_after_decision(): a side-effect write that follows a verdict
+//     (a list entry, a triplet clean-up) never changes that verdict; its
+//     failure is logged (reference Q11 turned it into an accept).
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,10 +46,16 @@ std::string not_expired();
 void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
                     const std::string& description, long long expire);
 
-// The same, for writes that follow a decision already taken (spamtrap,
-// HELO abuse, ...): a failure is logged and does not change the verdict
-// (reference Q11 turned such failures into an accept).
-void add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
+// Runs `write` (statements that follow a decision already taken: spamtrap,
+// HELO abuse, auto-white/blacklisting, ...). A db::Error is logged as
+// "warning: could not <what>: <error>" and does not change the verdict
+// (reference Q11 turned such failures into an accept). Returns whether the
+// write succeeded, so a caller can skip what only makes sense after it.
+bool write_after_decision(CheckContext& ctx, const std::string& what,
+                          const std::function<void()>& write);
+
+// add_list_entry() through write_after_decision().
+bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire);
 
 // IP and its netblock strings, always four values for one prepared
