@@ -93,8 +93,8 @@ void list_host(CheckContext& ctx, ListTable table, bool netblock, const char* de
                long duration, std::string_view token) {
     const Request& r = ctx.request;
     const long long e = expiry(ctx.now, duration);
-    if (add_list_entry_after_decision(ctx, table, auto_list_key(r, netblock), description, e)) {
-        write_after_decision(ctx, "delete the triplets of " + r.ghost,
+    if (add_list_entry_after_decision(ctx, table, list_key(r, netblock), description, e)) {
+        after_decision(ctx, "delete the triplets of " + r.ghost,
                              [&] { ctx.db.execute(kForgetHost, {r.ghost}); });
     }
     ctx.log_decision(token, ", expire=" + std::to_string(e));
@@ -140,10 +140,6 @@ bool in_training(const Config& config, std::optional<long long> optin,
     if (config.training_mode != 0) return true;
     if (training_rows) return *training_rows > 0;
     return optin.value_or(config.optinoutall) == 2;
-}
-
-const std::string& auto_list_key(const Request& request, bool netblock) {
-    return netblock && !request.net3.empty() ? request.net3 : request.ip;
 }
 
 Decision GreylistCheck::run(CheckContext& ctx) const {

@@ -23,7 +23,6 @@
 #pragma once
 
 #include <optional>
-#include <string>
 
 #include "policy/check.h"
 
@@ -50,11 +49,5 @@ bool opted_out(const Config& config, std::optional<long long> optin);
 // policy_training lookup replaced it, as in the reference.
 bool in_training(const Config& config, std::optional<long long> optin,
                  std::optional<long long> training_rows);
-
-// The whitelist/blacklist key an auto-listing writes: the a.b.c.% netblock
-// when `netblock` is on and the client has one (IPv4 with HOSTADDR >= 3),
-// otherwise the client address; always a key the list checks can match
-// (the reference wrote GHOST.%, reference Q7).
-const std::string& auto_list_key(const Request& request, bool netblock);
 
 }  // namespace policyd

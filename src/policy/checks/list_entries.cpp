@@ -42,8 +42,8 @@ void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
     ctx.db.execute(sql, {key, description.substr(0, kDescriptionColumn), expire});
 }
 
-bool write_after_decision(CheckContext& ctx, const std::string& what,
-                          const std::function<void()>& write) {
+bool after_decision(CheckContext& ctx, const std::string& what,
+                    const std::function<void()>& write) {
     try {
         write();
         return true;
@@ -55,9 +55,8 @@ bool write_after_decision(CheckContext& ctx, const std::string& what,
 
 bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire) {
-    return write_after_decision(
-        ctx, std::string("record ") + columns(table).table + " entry " + key,
-        [&] { add_list_entry(ctx, table, key, description, expire); });
+    return after_decision(ctx, std::string("record ") + columns(table).table + " entry " + key,
+                          [&] { add_list_entry(ctx, table, key, description, expire); });
 }
 
 std::vector<db::Param> address_candidates(const Request& r) {
@@ -67,6 +66,10 @@ std::vector<db::Param> address_candidates(const Request& r) {
 
 std::vector<db::Param> sender_candidates(const Request& r) {
     return {"@" + r.sdom, r.sender};
+}
+
+std::string list_key(const Request& r, bool netblock) {
+    return netblock && !r.net3.empty() ? r.net3 : r.ip;
 }
 
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params) {

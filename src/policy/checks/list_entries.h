@@ -19,9 +19,9 @@
 //     repeat or a concurrent insert by another daemon is never an error;
 //     a permanent entry stays permanent, otherwise the later expiry wins.
 //     Descriptions are cut to the column's 60 characters (reference Q12).
-//   - write_after_decision(): a side-effect write that follows a verdict
-//     (a list entry, a triplet clean-up) never changes that verdict; its
-//     failure is logged (reference Q11 turned it into an accept).
+//   - list_key(): the key an automatic entry is written under, host or
+//     netblock, and never '' (reference Q1, Q4, Q7).
+//   - after_decision(): a write whose failure must not change a verdict.
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address).
 #pragma once
@@ -46,15 +46,15 @@ std::string not_expired();
 void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
                     const std::string& description, long long expire);
 
-// Runs `write` (statements that follow a decision already taken: spamtrap,
-// HELO abuse, auto-white/blacklisting, ...). A db::Error is logged as
-// "warning: could not <what>: <error>" and does not change the verdict
+// Runs `write`, which follows a decision already taken (spamtrap, HELO
+// abuse, auto-white/blacklisting, ...): a db::Error is logged as
+// "warning: could not <what>: ..." and does not change the verdict
 // (reference Q11 turned such failures into an accept). Returns whether the
 // write succeeded, so a caller can skip what only makes sense after it.
-bool write_after_decision(CheckContext& ctx, const std::string& what,
-                          const std::function<void()>& write);
+bool after_decision(CheckContext& ctx, const std::string& what,
+                    const std::function<void()>& write);
 
-// add_list_entry() through write_after_decision().
+// add_list_entry() through after_decision().
 bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire);
 
@@ -66,6 +66,13 @@ std::vector<db::Param> address_candidates(const Request& request);
 // "@domain" and the full sender, for "IN (?,?)". The null sender offers
 // "@" and "<>", as in the reference.
 std::vector<db::Param> sender_candidates(const Request& request);
+
+// The whitelist/blacklist key for an automatic entry about this client.
+// With `netblock` it is NET3, the "a.b.c.%" string the IP lists compare;
+// where there is none (IPv6, GREYLIST_HOSTADDR < 3) it is the address
+// itself. The reference wrote "a.b.c.d.%" or "<ipv6>.%" (never matched,
+// Q1, Q7) or '' (matched every IPv6 client, Q4).
+std::string list_key(const Request& request, bool netblock);
 
 // `params` followed by NOW, for a condition built with not_expired().
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params);
