@@ -72,17 +72,17 @@ const std::string kPassedBefore =
 const std::string kForgetHost = "DELETE FROM triplet WHERE _host=?";
 
 std::optional<long long> policy_optin(CheckContext& ctx) {
-    const Request& r = ctx.request;
-    const auto row = ctx.db.query_row(kPolicy, {r.rcpt, "@" + r.rdom, r.rcpt});
+    auto params = recipient_candidates(ctx.request);
+    params.emplace_back(ctx.request.rcpt);  // the tie-break
+    const auto row = ctx.db.query_row(kPolicy, params);
     if (!row || row->empty() || !(*row)[0]) return std::nullopt;
     return std::stoll(*(*row)[0]);
 }
 
 long long training_rows(CheckContext& ctx) {
-    const Request& r = ctx.request;
-    const long long started_after = static_cast<long long>(ctx.now) -
-                                    ctx.config.training_policy_timeout;
-    return ctx.db.query_int(kTraining, {r.rcpt, "@" + r.rdom, started_after});
+    auto params = recipient_candidates(ctx.request);
+    params.emplace_back(static_cast<long long>(ctx.now) - ctx.config.training_policy_timeout);
+    return ctx.db.query_int(kTraining, params);
 }
 
 // Lists the host (whitelist for AWL, blacklist for ABL) and, once that is

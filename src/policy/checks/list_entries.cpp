@@ -59,6 +59,10 @@ bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std
                           [&] { add_list_entry(ctx, table, key, description, expire); });
 }
 
+std::string list_key(const Request& r, bool netblock) {
+    return netblock && !r.net3.empty() ? r.net3 : r.ip;
+}
+
 std::vector<db::Param> address_candidates(const Request& r) {
     auto or_ip = [&](const std::string& net) { return net.empty() ? r.ip : net; };
     return {r.ip, or_ip(r.net3), or_ip(r.net2), or_ip(r.net1)};
@@ -68,8 +72,8 @@ std::vector<db::Param> sender_candidates(const Request& r) {
     return {"@" + r.sdom, r.sender};
 }
 
-std::string list_key(const Request& r, bool netblock) {
-    return netblock && !r.net3.empty() ? r.net3 : r.ip;
+std::vector<db::Param> recipient_candidates(const Request& r) {
+    return {r.rcpt, "@" + r.rdom};
 }
 
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params) {

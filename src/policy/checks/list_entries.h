@@ -23,7 +23,8 @@
 //     netblock, and never '' (reference Q1, Q4, Q7).
 //   - after_decision(): a write whose failure must not change a verdict.
 //   - address_candidates()/sender_candidates(): the literal keys the
-//     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address).
+//     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
+//     and recipient_candidates() for the recipient side of rcpt_acl.
 #pragma once
 
 #include <functional>
@@ -58,6 +59,13 @@ bool after_decision(CheckContext& ctx, const std::string& what,
 bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire);
 
+// The whitelist/blacklist key for an automatic entry about this client.
+// With `netblock` it is NET3, the "a.b.c.%" string the IP lists compare;
+// where there is none (IPv6, GREYLIST_HOSTADDR < 3) it is the address
+// itself. The reference wrote "a.b.c.d.%" or "<ipv6>.%" (never matched,
+// Q1, Q7) or '' (matched every IPv6 client, Q4).
+std::string list_key(const Request& request, bool netblock);
+
 // IP and its netblock strings, always four values for one prepared
 // statement "IN (?,?,?,?)": unset netblocks repeat the IP instead of the
 // reference's '' (which made a blank row match every IPv6 client, Q5).
@@ -67,12 +75,8 @@ std::vector<db::Param> address_candidates(const Request& request);
 // "@" and "<>", as in the reference.
 std::vector<db::Param> sender_candidates(const Request& request);
 
-// The whitelist/blacklist key for an automatic entry about this client.
-// With `netblock` it is NET3, the "a.b.c.%" string the IP lists compare;
-// where there is none (IPv6, GREYLIST_HOSTADDR < 3) it is the address
-// itself. The reference wrote "a.b.c.d.%" or "<ipv6>.%" (never matched,
-// Q1, Q7) or '' (matched every IPv6 client, Q4).
-std::string list_key(const Request& request, bool netblock);
+// The full recipient and "@domain", for "IN (?,?)" (rcpt_acl).
+std::vector<db::Param> recipient_candidates(const Request& request);
 
 // `params` followed by NOW, for a condition built with not_expired().
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params);
