@@ -95,7 +95,7 @@ void list_host(CheckContext& ctx, ListTable table, bool netblock, const char* de
     const long long e = expiry(ctx.now, duration);
     if (add_list_entry_after_decision(ctx, table, list_key(r, netblock), description, e)) {
         after_decision(ctx, "delete the triplets of " + r.ghost,
-                             [&] { ctx.db.execute(kForgetHost, {r.ghost}); });
+                       [&] { ctx.db.execute(kForgetHost, {r.ghost}); });
     }
     ctx.log_decision(token, ", expire=" + std::to_string(e));
 }
