@@ -1,7 +1,7 @@
 // NAME
 //   test_list_keys.cpp - the key of an automatic blacklist entry
 // DESCRIPTION
-//   blacklist_key() decides what spamtrap and blacklist_helo write; the
+//   list_key() decides what spamtrap and blacklist_helo write; the
 //   reference wrote "a.b.c.d.%" (Q1) or '' (Q4) in netblock mode.
 #include <catch2/catch.hpp>
 
@@ -21,19 +21,19 @@ Request client(const std::string& ip, const std::string& net3) {
 }  // namespace
 
 TEST_CASE("host mode always writes the address", "[list_entries]") {
-    CHECK(blacklist_key(client("192.0.2.10", "192.0.2.%"), false) == "192.0.2.10");
-    CHECK(blacklist_key(client("2001:db8::5", ""), false) == "2001:db8::5");
+    CHECK(list_key(client("192.0.2.10", "192.0.2.%"), false) == "192.0.2.10");
+    CHECK(list_key(client("2001:db8::5", ""), false) == "2001:db8::5");
 }
 
 TEST_CASE("netblock mode writes the /24 string the blacklist compares", "[list_entries]") {
-    CHECK(blacklist_key(client("192.0.2.10", "192.0.2.%"), true) == "192.0.2.%");
-    CHECK(blacklist_key(client("::ffff:192.0.2.10", "::ffff:192.0.2.%"), true) ==
+    CHECK(list_key(client("192.0.2.10", "192.0.2.%"), true) == "192.0.2.%");
+    CHECK(list_key(client("::ffff:192.0.2.10", "::ffff:192.0.2.%"), true) ==
           "::ffff:192.0.2.%");
 }
 
 TEST_CASE("netblock mode without a /24 string falls back to the address, never ''",
           "[list_entries]") {
     // IPv6 has no NET3; GREYLIST_HOSTADDR 1 or 2 leaves it unset for IPv4
-    CHECK(blacklist_key(client("2001:db8::5", ""), true) == "2001:db8::5");
-    CHECK(blacklist_key(client("192.0.2.10", ""), true) == "192.0.2.10");
+    CHECK(list_key(client("2001:db8::5", ""), true) == "2001:db8::5");
+    CHECK(list_key(client("192.0.2.10", ""), true) == "192.0.2.10");
 }

@@ -2,51 +2,174 @@
 //   greylist.cpp - triplet greylisting (see greylist.h)
 // DESCRIPTION
 //   The whole triplet decision is one atomic statement: an INSERT that, on
-//   the existing row, counts the delivery only when TRIPLET_TIME has passed.
-//   The affected-row count tells what happened (1 inserted, 2 counted,
-//   0 untouched), so several daemons sharing the table can never both
-//   create a triplet or lose a count, and the common request costs one
-//   round trip.
+//   the existing row, counts the delivery only when TRIPLET_TIME has passed
+//   (or always, in training). The affected-row count tells what happened
+//   (1 inserted, 2 counted, 0 untouched), so several daemons sharing the
+//   table can never both create a triplet or lose a count, and with the
+//   default configuration a new triplet or a passing retry costs one round
+//   trip (an untouched row costs a second one, to tell abuse from a
+//   saturated count).
+//
+//   The optional features only add statements when switched on: one
+//   policy lookup (OPTINOUT), one policy_training count
+//   (TRAINING_POLICY_TIMEOUT), one triplet count per new triplet (ABL) or
+//   per passing retry (AWL, unless AUTO_WHITELIST_NUMBER <= 1), and the
+//   list entry plus the host's triplet clean-up when a threshold is met.
+//
+//   Concurrency of those counts: each COUNT is a plain read after our
+//   triplet statement has committed, so it sees every triplet committed by
+//   any daemon at that moment, including ours (reference Q32). Two daemons
+//   counting at once may both see the threshold met and both list the host
+//   (the list INSERT is idempotent, the DELETE too), or a triplet committed
+//   between the count and the DELETE is removed with the others. Neither
+//   changes a verdict the triplet statement did not already take: the
+//   counts only decide whether a host is listed one request earlier or
+//   later, which a threshold heuristic tolerates.
 #include "policy/checks/greylist.h"
 
+#include <limits>
+
 #include "db/session.h"
+#include "policy/checks/list_entries.h"
 
 namespace policyd {
 namespace {
 
-// ?1 now, ?2 host, ?3 from, ?4 rcpt, ?5 triplet_time.
-// _count saturates at its column maximum instead of failing (reference Q31).
+// ?1 NOW (_datenew), ?2 NOW (_datelast), ?3 host, ?4 from, ?5 rcpt,
+// ?6 ?7 the latest _datenew that may pass (NOW - TRIPLET_TIME, or anything
+// in training). _count saturates at its column maximum instead of failing
+// (reference Q31).
 const std::string kRecordTriplet =
     "INSERT INTO triplet (_datenew,_datelast,_host,_from,_rcpt,_count) VALUES (?,?,?,?,?,0) "
     "ON DUPLICATE KEY UPDATE "
-    "_count = IF(CAST(_datenew AS SIGNED) + ? <= VALUES(_datelast), LEAST(_count + 1, 65535), _count), "
-    "_datelast = IF(CAST(_datenew AS SIGNED) + ? <= VALUES(_datelast), VALUES(_datelast), _datelast)";
+    "_count = IF(_datenew <= ?, LEAST(_count + 1, 65535), _count), "
+    "_datelast = IF(_datenew <= ?, VALUES(_datelast), _datelast)";
 
-const std::string kTripletAge =
-    "SELECT CAST(_datenew AS SIGNED) + ? <= ? FROM triplet WHERE _host=? AND _from=? AND _rcpt=?";
+const std::string kTooEarly =
+    "SELECT _datenew > ? FROM triplet WHERE _host=? AND _from=? AND _rcpt=?";
+
+// Highest priority first; on a tie the exact address beats @domain, then
+// opt-in beats opt-out (the reference left ties to the server, Q23).
+const std::string kPolicy =
+    "SELECT _optin FROM policy WHERE _rcpt IN (?,?) "
+    "ORDER BY _priority DESC, _rcpt = ? DESC, _optin DESC LIMIT 1";
+
+// _expire is the row's start time: it trains for TRAINING_POLICY_TIMEOUT
+// from then on (cleanup deletes it after that); 0 trains for ever.
+const std::string kTraining =
+    "SELECT COUNT(*) FROM policy_training WHERE _rcpt IN (?,?) AND (_expire = 0 OR _expire >= ?)";
+
+// ABL: never-passed triplets of the host key, the new one included.
+const std::string kNeverPassed = "SELECT COUNT(*) FROM triplet WHERE _host=? AND _count = 0";
+
+// AWL: triplets of the host key that had passed before this request (ours
+// has just been counted, so it needs a count above 1): the reference's
+// count, taken before its UPDATE (Q9).
+const std::string kPassedBefore =
+    "SELECT COUNT(*) FROM triplet WHERE _host=? AND _count > IF(_from=? AND _rcpt=?, 1, 0)";
+
+// Every triplet of the host key goes once it is listed (reference Q8).
+const std::string kForgetHost = "DELETE FROM triplet WHERE _host=?";
+
+std::optional<long long> policy_optin(CheckContext& ctx) {
+    auto params = recipient_candidates(ctx.request);
+    params.emplace_back(ctx.request.rcpt);  // the tie-break
+    const auto row = ctx.db.query_row(kPolicy, params);
+    if (!row || row->empty() || !(*row)[0]) return std::nullopt;
+    return std::stoll(*(*row)[0]);
+}
+
+long long training_rows(CheckContext& ctx) {
+    auto params = recipient_candidates(ctx.request);
+    params.emplace_back(static_cast<long long>(ctx.now) - ctx.config.training_policy_timeout);
+    return ctx.db.query_int(kTraining, params);
+}
+
+// Lists the host (whitelist for AWL, blacklist for ABL) and, once that is
+// written, forgets its triplets; logs "greylist=<token>, ..., expire=<e>".
+// Failed writes are logged and keep the verdict (reference Q11); the
+// triplets stay when the entry could not be written, so nothing is lost.
+void list_host(CheckContext& ctx, ListTable table, bool netblock, const char* description,
+               long duration, std::string_view token) {
+    const Request& r = ctx.request;
+    const long long e = expiry(ctx.now, duration);
+    if (add_list_entry_after_decision(ctx, table, list_key(r, netblock), description, e)) {
+        after_decision(ctx, "delete the triplets of " + r.ghost,
+                       [&] { ctx.db.execute(kForgetHost, {r.ghost}); });
+    }
+    ctx.log_decision(token, ", expire=" + std::to_string(e));
+}
+
+Decision new_triplet(CheckContext& ctx, bool training) {
+    const Config& c = ctx.config;
+    if (c.auto_black_listing == 1 &&
+        ctx.db.query_int(kNeverPassed, {ctx.request.ghost}) >= c.auto_blacklist_number) {
+        // Even in training, and answered with the greylist text (Q21).
+        list_host(ctx, ListTable::Blacklist, c.blacklist_netblock == 1, "# autoblacklisted",
+                  c.auto_blacklist_expire, "greylist=abl");
+        return Decision::GreyDefer;
+    }
+    ctx.log_decision(training ? "greylist=new_train" : "greylist=new");
+    return training ? Decision::Pass : Decision::GreyDefer;
+}
+
+Decision passed_triplet(CheckContext& ctx, bool training) {
+    const Config& c = ctx.config;
+    const Request& r = ctx.request;
+    // NUMBER=1 whitelists on the first pass without counting; k >= 2 needs
+    // k triplets that passed before this one (the reference's off-by-one, Q9).
+    if (c.auto_white_listing == 1 &&
+        (c.auto_whitelist_number <= 1 ||
+         ctx.db.query_int(kPassedBefore, {r.ghost, r.sender, r.rcpt}) >= c.auto_whitelist_number)) {
+        list_host(ctx, ListTable::Whitelist, c.auto_whitelist_netblock == 1,
+                  "# autowhitelisted host", c.auto_whitelist_expire, "greylist=awl");
+        return Decision::Pass;
+    }
+    ctx.log_decision(training ? "greylist=update_train" : "greylist=update");
+    return Decision::Pass;
+}
 
 }  // namespace
 
+bool opted_out(const Config& config, std::optional<long long> optin) {
+    return config.optinout == 1 && optin.value_or(config.optinoutall) == 0;
+}
+
+bool in_training(const Config& config, std::optional<long long> optin,
+                 std::optional<long long> training_rows) {
+    if (config.training_mode != 0) return true;
+    if (training_rows) return *training_rows > 0;
+    return optin.value_or(config.optinoutall) == 2;
+}
+
 Decision GreylistCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
-    const long long now = ctx.now;
-    const long long triplet_time = ctx.config.triplet_time;
+    const Config& c = ctx.config;
 
-    const auto changed = ctx.db.execute(
-        kRecordTriplet, {now, now, r.ghost, r.sender, r.rcpt, triplet_time, triplet_time});
-    if (changed == 1) {
-        ctx.log_decision("greylist=new");
-        return Decision::GreyDefer;
+    const std::optional<long long> optin =
+        c.optinout == 1 ? policy_optin(ctx) : std::optional<long long>{};
+    if (opted_out(c, optin)) {
+        ctx.log_decision("greylist=optout");
+        return Decision::Pass;
     }
-    // 0 rows: either too early, or a saturated count updated within the same
-    // second; only the first is abuse.
-    if (changed == 0 &&
-        ctx.db.query_int(kTripletAge, {triplet_time, now, r.ghost, r.sender, r.rcpt}) == 0) {
+    const std::optional<long long> training_count =
+        c.training_policy_timeout != 0 ? training_rows(ctx) : std::optional<long long>{};
+    const bool training = in_training(c, optin, training_count);
+
+    const long long now = ctx.now;
+    const long long pass_bound =
+        training ? std::numeric_limits<long long>::max() : now - c.triplet_time;
+    const auto changed = ctx.db.execute(
+        kRecordTriplet, {now, now, r.ghost, r.sender, r.rcpt, pass_bound, pass_bound});
+    if (changed == 1) return new_triplet(ctx, training);
+    // 0 rows: too early, or a saturated count passed again within the same
+    // second; only the first is abuse (training is never too early).
+    if (changed == 0 && !training &&
+        ctx.db.query_int(kTooEarly, {pass_bound, r.ghost, r.sender, r.rcpt}) != 0) {
         ctx.log_decision("greylist=abuse");
         return Decision::GreyDefer;
     }
-    ctx.log_decision("greylist=update");
-    return Decision::Pass;
+    return passed_triplet(ctx, training);
 }
 
 }  // namespace policyd

@@ -8,9 +8,21 @@
 //   retry passes and counts the delivery. The triplet row is keyed on
 //   GHOST (GREYLIST_HOSTADDR octets), SENDER and RCPT.
 //
-//   Table: triplet. Log tokens: greylist=new|abuse|update (and the failure
-//   tokens greylist=bypass|failed via the pipeline).
+//   Around the triplet, each only when switched on:
+//   - OPTINOUT: the policy table opts a recipient or @domain in or out;
+//   - TRAINING_MODE / TRAINING_POLICY_TIMEOUT: new and early triplets pass
+//     (and are recorded) instead of being deferred;
+//   - AUTO_WHITE_LISTING: a host with enough passed triplets is whitelisted;
+//   - AUTO_BLACK_LISTING: a host with too many never-passed triplets is
+//     blacklisted.
+//
+//   Tables: triplet, policy, policy_training; writes whitelist and
+//   blacklist. Log tokens: greylist=new|abuse|update|new_train|update_train|
+//   optout|awl|abl (and greylist=bypass|failed via the pipeline).
+//   docs/GREYLISTING.md is the administrator's description.
 #pragma once
+
+#include <optional>
 
 #include "policy/check.h"
 
@@ -22,5 +34,20 @@ public:
     bool enabled(const Config& config) const override { return config.greylisting == 1; }
     Decision run(CheckContext& ctx) const override;
 };
+
+// `optin` is the _optin of the winning policy row: nullopt when OPTINOUT is
+// off or no row matched (the reference's `state` then keeps OPTINOUTALL).
+
+// Whether the recipient is opted out: OPTINOUT==1 and a state of 0.
+bool opted_out(const Config& config, std::optional<long long> optin);
+
+// Whether the triplet is trained (recorded and passed) rather than
+// greylisted. `training_rows`: live policy_training rows for the recipient,
+// nullopt when TRAINING_POLICY_TIMEOUT is 0 (no lookup). Any non-zero
+// TRAINING_MODE trains (the reference passed silently for values other
+// than 1, Q22); a state of 2 (_optin=2, OPTINOUTALL=2) trains unless the
+// policy_training lookup replaced it, as in the reference.
+bool in_training(const Config& config, std::optional<long long> optin,
+                 std::optional<long long> training_rows);
 
 }  // namespace policyd

@@ -42,19 +42,25 @@ void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
     ctx.db.execute(sql, {key, description.substr(0, kDescriptionColumn), expire});
 }
 
-void after_decision(CheckContext& ctx, const std::string& what,
+bool after_decision(CheckContext& ctx, const std::string& what,
                     const std::function<void()>& write) {
     try {
         write();
+        return true;
     } catch (const db::Error& e) {
         ctx.log_line("warning: could not " + what + ": " + e.what());
+        return false;
     }
 }
 
-void add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
+bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire) {
-    after_decision(ctx, std::string("record ") + columns(table).table + " entry " + key,
-                   [&] { add_list_entry(ctx, table, key, description, expire); });
+    return after_decision(ctx, std::string("record ") + columns(table).table + " entry " + key,
+                          [&] { add_list_entry(ctx, table, key, description, expire); });
+}
+
+std::string list_key(const Request& r, bool netblock) {
+    return netblock && !r.net3.empty() ? r.net3 : r.ip;
 }
 
 std::vector<db::Param> address_candidates(const Request& r) {
@@ -70,14 +76,10 @@ std::vector<db::Param> recipient_candidates(const Request& r) {
     return {r.rcpt, "@" + r.rdom};
 }
 
-std::string blacklist_key(const Request& r, bool netblock) {
-    return netblock && !r.net3.empty() ? r.net3 : r.ip;
-}
-
 long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& description,
                            long duration) {
     const long long e = expiry(ctx.now, duration);
-    add_list_entry_after_decision(ctx, ListTable::Blacklist, blacklist_key(ctx.request, netblock),
+    add_list_entry_after_decision(ctx, ListTable::Blacklist, list_key(ctx.request, netblock),
                                   description, e);
     return e;
 }

@@ -19,11 +19,14 @@
 //     repeat or a concurrent insert by another daemon is never an error;
 //     a permanent entry stays permanent, otherwise the later expiry wins.
 //     Descriptions are cut to the column's 60 characters (reference Q12).
+//   - list_key(): the key an automatic entry is written under, host or
+//     netblock, and never '' (reference Q1, Q4, Q7).
+//   - after_decision(): a write whose failure must not change a verdict.
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
 //     and recipient_candidates() for the recipient side of rcpt_acl.
-//   - blacklist_key(), blacklist_client(): the key an automatic entry is
-//     written under, host or netblock, and never '' (reference Q1, Q4).
+//   - list_key(), blacklist_client(): the key an automatic entry is
+//     written under, host or netblock, and never '' (reference Q1, Q4, Q7).
 //   - after_decision(): a write whose failure must not change a verdict.
 #pragma once
 
@@ -48,15 +51,23 @@ void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
                     const std::string& description, long long expire);
 
 // Runs `write`, which follows a decision already taken (spamtrap, HELO
-// abuse, ...): a db::Error is logged as "warning: could not <what>: ..." and
-// does not change the verdict (reference Q11 turned such failures into an
-// accept).
-void after_decision(CheckContext& ctx, const std::string& what,
+// abuse, auto-white/blacklisting, ...): a db::Error is logged as
+// "warning: could not <what>: ..." and does not change the verdict
+// (reference Q11 turned such failures into an accept). Returns whether the
+// write succeeded, so a caller can skip what only makes sense after it.
+bool after_decision(CheckContext& ctx, const std::string& what,
                     const std::function<void()>& write);
 
 // add_list_entry() through after_decision().
-void add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
+bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std::string& key,
                                    const std::string& description, long long expire);
+
+// The whitelist/blacklist key for an automatic entry about this client.
+// With `netblock` it is NET3, the "a.b.c.%" string the IP lists compare;
+// where there is none (IPv6, GREYLIST_HOSTADDR < 3) it is the address
+// itself. The reference wrote "a.b.c.d.%" or "<ipv6>.%" (never matched,
+// Q1, Q7) or '' (matched every IPv6 client, Q4).
+std::string list_key(const Request& request, bool netblock);
 
 // IP and its netblock strings, always four values for one prepared
 // statement "IN (?,?,?,?)": unset netblocks repeat the IP instead of the
@@ -70,15 +81,8 @@ std::vector<db::Param> sender_candidates(const Request& request);
 // The full recipient and "@domain", for "IN (?,?)" (rcpt_acl).
 std::vector<db::Param> recipient_candidates(const Request& request);
 
-// The blacklist key for an automatic entry about this client. With
-// `netblock` (BLACKLIST_NETBLOCK==1) it is NET3, the "a.b.c.%" string the
-// IP blacklist compares; where there is none (IPv6, GREYLIST_HOSTADDR < 3)
-// it is the address itself. The reference wrote "a.b.c.d.%" (never matched,
-// Q1) or '' (blacklisted every IPv6 client, Q4).
-std::string blacklist_key(const Request& request, bool netblock);
-
 // The automatic blacklist entry of a check that has decided to reject this
-// client: blacklist_key() with `description` and expiry(now, `duration`),
+// client: list_key() with `description` and expiry(now, `duration`),
 // written through after_decision(). Returns the expiry, which the callers
 // log.
 long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& description,

@@ -1,0 +1,69 @@
+// NAME
+//   test_greylist.cpp - greylisting's pure decisions: opt-out, training, auto-listing keys
+// DESCRIPTION
+//   The database side (triplets, counts, list writes) is covered by the
+//   conformance scenarios and tests/integration/test_greylist.py; these pin
+//   the reference's `state` rules (modules.md §3.11.1-2, Q7, Q22).
+#include <catch2/catch.hpp>
+
+#include "policy/checks/greylist.h"
+#include "policy/checks/list_entries.h"
+
+using namespace policyd;
+
+TEST_CASE("opt-out needs OPTINOUT and a state of 0", "[greylist]") {
+    Config c;
+    CHECK_FALSE(opted_out(c, std::nullopt));  // OPTINOUT off: the policy table is ignored
+    CHECK_FALSE(opted_out(c, 0));
+    c.optinout = 1;
+    CHECK(opted_out(c, std::nullopt));  // no row: OPTINOUTALL (0) decides
+    CHECK(opted_out(c, 0));
+    CHECK_FALSE(opted_out(c, 1));
+    CHECK_FALSE(opted_out(c, 2));
+    c.optinoutall = 1;
+    CHECK_FALSE(opted_out(c, std::nullopt));
+    CHECK(opted_out(c, 0));  // the row beats OPTINOUTALL
+}
+
+TEST_CASE("training: TRAINING_MODE, policy_training rows, state 2", "[greylist]") {
+    Config c;
+    CHECK_FALSE(in_training(c, std::nullopt, std::nullopt));
+    CHECK_FALSE(in_training(c, 1, 0));
+    CHECK(in_training(c, std::nullopt, 1));
+    CHECK(in_training(c, std::nullopt, 3));
+
+    SECTION("any non-zero TRAINING_MODE trains (Q22)") {
+        for (long mode : {1L, 2L, -1L}) {
+            c.training_mode = mode;
+            CHECK(in_training(c, std::nullopt, std::nullopt));
+            CHECK(in_training(c, 1, 0));
+        }
+    }
+    SECTION("_optin=2 or OPTINOUTALL=2 trains unless policy_training was looked up") {
+        CHECK(in_training(c, 2, std::nullopt));
+        CHECK_FALSE(in_training(c, 2, 0));
+        c.optinoutall = 2;
+        CHECK(in_training(c, std::nullopt, std::nullopt));
+        CHECK_FALSE(in_training(c, 1, std::nullopt));
+    }
+}
+
+TEST_CASE("auto-listing keys are ones the list checks can match (Q7)", "[greylist]") {
+    Request v4;
+    v4.ip = "10.20.30.40";
+    v4.net3 = "10.20.30.%";
+    v4.ghost = "10.20.30.40";  // HOSTADDR=4: the reference wrote 10.20.30.40.%
+    CHECK(list_key(v4, false) == "10.20.30.40");
+    CHECK(list_key(v4, true) == "10.20.30.%");
+
+    Request v6;
+    v6.ip = "2001:db8::25";
+    v6.ghost = "2001:db8::25";  // no netblock strings for IPv6
+    CHECK(list_key(v6, true) == "2001:db8::25");
+
+    Request short_host;  // HOSTADDR=2: no a.b.c.% candidate exists
+    short_host.ip = "10.20.30.40";
+    short_host.net2 = "10.20.%.%";
+    short_host.ghost = "10.20";
+    CHECK(list_key(short_host, true) == "10.20.30.40");
+}
