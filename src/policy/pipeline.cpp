@@ -15,6 +15,7 @@
 
 #include "db/session.h"
 #include "log/log.h"
+#include "policy/checks/distributed_origin.h"
 #include "policy/checks/greylist.h"
 
 namespace policyd {
@@ -66,6 +67,7 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 
 Pipeline Pipeline::standard() {
     std::vector<std::unique_ptr<Check>> checks;
+    checks.push_back(std::make_unique<DistributedOriginCheck>());
     checks.push_back(std::make_unique<GreylistCheck>());
     return Pipeline(std::move(checks));
 }
