@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
     for (const Task& task : cleanup_tasks(config, now)) {
         TableResult& result = result_for(results, task.table);
         if (!task.skipped.empty()) {
-            result.skipped += (result.skipped.empty() ? "" : "; ") + task.skipped;
+            if (result.skipped.find(task.skipped) == std::string::npos)
+                result.skipped += (result.skipped.empty() ? "" : "; ") + task.skipped;
             continue;
         }
         ++ran;

@@ -25,27 +25,37 @@ Task past_expire(std::string table, std::vector<std::string> key_columns, std::s
                 {now}, std::move(message) + in_parens(now), {}};
 }
 
+// Module state unused for `age` seconds (cut-off NOW - age), in the
+// reference's "older than <days> days (<cut-off>)" wording. It does not
+// run while `switch_off` names a switch that is off, nor when the age key
+// `age_key` is 0 (the reference would have deleted every row).
+Task older_than(std::string table, std::vector<std::string> key_columns, std::string condition,
+                long long now, long age, const std::string& what, std::string switch_off,
+                const std::string& age_key) {
+    std::string skipped = !switch_off.empty() ? std::move(switch_off)
+                          : age == 0          ? age_key + " is 0"
+                                              : std::string();
+    return Task{std::move(table), std::move(key_columns), std::move(condition), {now - age},
+                "expiring " + what + " older than " + days(age) + " days" + in_parens(now - age),
+                std::move(skipped)};
+}
+
+std::string off_unless(long flag, const char* key) {
+    return flag == 1 ? std::string() : std::string(key) + " is not 1";
+}
+
 }  // namespace
 
 std::vector<Task> cleanup_tasks(const Config& c, std::time_t now_t) {
     const long long now = now_t;
-    const std::string greylisting_off = c.greylisting == 1 ? "" : "GREYLISTING is not 1";
-    auto unless = [](bool off, const std::string& why) { return off ? why : std::string(); };
-    auto first_of = [](const std::string& a, const std::string& b) { return a.empty() ? b : a; };
-
+    const std::vector<std::string> triplet_key = {"_host", "_from", "_rcpt"};
     std::vector<Task> tasks;
-    tasks.push_back({"triplet", {"_host", "_from", "_rcpt"}, "_datelast < ?",
-                     {now - c.triplet_auth_timeout},
-                     "expiring validated records older than " + days(c.triplet_auth_timeout) +
-                         " days" + in_parens(now - c.triplet_auth_timeout),
-                     first_of(greylisting_off, unless(c.triplet_auth_timeout == 0,
-                                                      "TRIPLET_AUTH_TIMEOUT is 0"))});
-    tasks.push_back({"triplet", {"_host", "_from", "_rcpt"}, "_datenew < ? AND _count = 0",
-                     {now - c.triplet_unauth_timeout},
-                     "expiring unvalidated records older than " + days(c.triplet_unauth_timeout) +
-                         " days" + in_parens(now - c.triplet_unauth_timeout),
-                     first_of(greylisting_off, unless(c.triplet_unauth_timeout == 0,
-                                                      "TRIPLET_UNAUTH_TIMEOUT is 0"))});
+    tasks.push_back(older_than("triplet", triplet_key, "_datelast < ?", now,
+                               c.triplet_auth_timeout, "validated records",
+                               off_unless(c.greylisting, "GREYLISTING"), "TRIPLET_AUTH_TIMEOUT"));
+    tasks.push_back(older_than("triplet", triplet_key, "_datenew < ? AND _count = 0", now,
+                               c.triplet_unauth_timeout, "unvalidated records",
+                               off_unless(c.greylisting, "GREYLISTING"), "TRIPLET_UNAUTH_TIMEOUT"));
     tasks.push_back(past_expire("blacklist", {"_blacklist"}, "expiring blacklisted records", now));
     tasks.push_back(past_expire("whitelist", {"_whitelist"},
                                 "expiring autowhitelisted records older than " +
@@ -55,32 +65,23 @@ std::vector<Task> cleanup_tasks(const Config& c, std::time_t now_t) {
                                 "expiring helo records older than " +
                                     days(c.helo_auto_expire) + " days",
                                 now));
-    tasks.push_back({"throttle", {"_from"}, "_date < ?", {now - c.sender_inactive_expire},
-                     "expiring throttlesender records older than " +
-                         days(c.sender_inactive_expire) + " days" +
-                         in_parens(now - c.sender_inactive_expire),
-                     first_of(unless(c.senderthrottle != 1, "SENDERTHROTTLE is not 1"),
-                              unless(c.sender_inactive_expire == 0,
-                                     "SENDER_INACTIVE_EXPIRE is 0"))});
+    tasks.push_back(older_than("throttle", {"_from"}, "_date < ?", now, c.sender_inactive_expire,
+                               "throttlesender records",
+                               off_unless(c.senderthrottle, "SENDERTHROTTLE"),
+                               "SENDER_INACTIVE_EXPIRE"));
     tasks.push_back({"throttle_from_instance", {"_instance"}, "_expire < ?",
                      {now - kInstanceAge},
                      "expiring throttlesender instances older than 1 hour" +
                          in_parens(now - kInstanceAge),
                      {}});
-    tasks.push_back({"throttle_rcpt", {"_rcpt"}, "_date < ?", {now - c.recipient_inactive_expire},
-                     "expiring throttlerecipient records older than " +
-                         days(c.recipient_inactive_expire) + " days" +
-                         in_parens(now - c.recipient_inactive_expire),
-                     first_of(unless(c.recipientthrottle != 1, "RECIPIENTTHROTTLE is not 1"),
-                              unless(c.recipient_inactive_expire == 0,
-                                     "RECIPIENT_INACTIVE_EXPIRE is 0"))});
+    tasks.push_back(older_than("throttle_rcpt", {"_rcpt"}, "_date < ?", now,
+                               c.recipient_inactive_expire, "throttlerecipient records",
+                               off_unless(c.recipientthrottle, "RECIPIENTTHROTTLE"),
+                               "RECIPIENT_INACTIVE_EXPIRE"));
     // policy_training._expire is the time the row was added (spec README).
-    tasks.push_back({"policy_training", {"_rcpt"}, "_expire != 0 AND _expire < ?",
-                     {now - c.training_policy_timeout},
-                     "expiring training policies records older than " +
-                         days(c.training_policy_timeout) + " days" +
-                         in_parens(now - c.training_policy_timeout),
-                     unless(c.training_policy_timeout == 0, "TRAINING_POLICY_TIMEOUT is 0")});
+    tasks.push_back(older_than("policy_training", {"_rcpt"}, "_expire != 0 AND _expire < ?", now,
+                               c.training_policy_timeout, "training policies records", {},
+                               "TRAINING_POLICY_TIMEOUT"));
     // Ours from here on.
     tasks.push_back(past_expire("blacklist_sender", {"_blacklist"},
                                 "expiring blacklisted sender records", now));
