@@ -111,12 +111,12 @@ void Session::open() {
     } catch (const sql::SQLException& e) {
         refuse_until_ = std::chrono::steady_clock::now() +
                         std::chrono::seconds(settings_.reconnect_backoff_s);
-        if (!outage_logged.exchange(true))
+        if (settings_.log_outages && !outage_logged.exchange(true))
             log::line("mysql: cannot connect to " + settings_.host + ": " + describe(e) +
                       "; answering by FAILSAFE until it is back");
         throw Error("cannot connect: " + describe(e));
     }
-    if (outage_logged.exchange(false))
+    if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
 }
 
@@ -156,7 +156,7 @@ auto Session::with_retry(const std::string& sql, Fn&& fn) {
                 const bool was_in_transaction = in_transaction_;
                 drop_connection();
                 if (attempt == 0 && !was_in_transaction) continue;
-                if (!outage_logged.exchange(true))
+                if (settings_.log_outages && !outage_logged.exchange(true))
                     log::line("mysql: connection lost: " + describe(e));
             } else if (retry_on_same_connection(e) && attempt == 0 && !in_transaction_) {
                 statements_.erase(sql);

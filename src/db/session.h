@@ -44,6 +44,9 @@ struct Settings {
     int connect_timeout_s = 5;   // the reference's 5 s budget
     int io_timeout_s = 5;        // read/write timeout of one statement
     int reconnect_backoff_s = 5; // how long a failed connect refuses retries
+    bool log_outages = true;     // the daemon's once-per-process outage/recovery
+                                 // lines; programs that report errors themselves
+                                 // (cleanup) turn them off
 };
 
 class Error : public std::runtime_error {

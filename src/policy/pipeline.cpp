@@ -16,6 +16,7 @@
 #include "db/session.h"
 #include "log/log.h"
 #include "policy/checks/blacklist_helo.h"
+#include "policy/checks/distributed_origin.h"
 #include "policy/checks/greylist.h"
 #include "policy/checks/helo.h"
 #include "policy/checks/list_checks.h"
@@ -80,6 +81,7 @@ Pipeline Pipeline::standard() {
     checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistSender));
     checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistDnsname));
     checks.push_back(std::make_unique<SpamtrapCheck>());
+    checks.push_back(std::make_unique<DistributedOriginCheck>());
     checks.push_back(std::make_unique<HeloCheck>());
     checks.push_back(std::make_unique<GreylistCheck>());
     return Pipeline(std::move(checks));

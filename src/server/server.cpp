@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "config/cidr.h"
+#include "db/config_settings.h"
 #include "log/log.h"
 
 namespace policyd {
@@ -42,19 +43,6 @@ Peer describe_peer(const sockaddr* address) {
     }
     peer.address = text;
     return peer;
-}
-
-db::Settings database_settings(const Config& c) {
-    db::Settings s;
-    s.host = c.mysqlhost;
-    s.port = static_cast<unsigned>(c.mysqlport);
-    s.socket = c.mysqlsocket;
-    s.user = c.mysqluser;
-    s.password = c.mysqlpass;
-    s.database = c.mysqldbase;
-    s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
-    s.io_timeout_s = s.connect_timeout_s;
-    return s;
 }
 
 event_base* make_base() {
@@ -93,7 +81,7 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
     }
     workers_ = std::make_unique<WorkerPool>(
         static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
-        database_settings(*config_), pipeline_, [this](Job&& job) {
+        db::settings_from_config(*config_), pipeline_, [this](Job&& job) {
             {
                 std::lock_guard<std::mutex> lock(completed_mutex_);
                 completed_.push_back(std::move(job));

@@ -1,0 +1,20 @@
+// NAME
+//   config_settings.cpp - db::Settings from a Config (see config_settings.h)
+#include "db/config_settings.h"
+
+namespace policyd::db {
+
+Settings settings_from_config(const Config& c) {
+    Settings s;
+    s.host = c.mysqlhost;
+    s.port = static_cast<unsigned>(c.mysqlport);
+    s.socket = c.mysqlsocket;
+    s.user = c.mysqluser;
+    s.password = c.mysqlpass;
+    s.database = c.mysqldbase;
+    s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
+    s.io_timeout_s = s.connect_timeout_s;
+    return s;
+}
+
+}  // namespace policyd::db

@@ -1,0 +1,148 @@
+// NAME
+//   distributed_origin.cpp - too many origins for one key (see distributed_origin.h)
+// DESCRIPTION
+//   One request is: take the key's named lock, record the origin (one
+//   INSERT ... ON DUPLICATE KEY UPDATE), count the key's origins within the
+//   span (one indexed COUNT on KEY(_key,_last)), release the lock. Recording
+//   before counting alone already guarantees that no more than LIMIT origins
+//   are ever accepted, whatever several daemons do at once: the k-th origin
+//   to be recorded sees at least k rows. The lock, a GET_LOCK named after the
+//   database and key (so no row or gap locks, no deadlocks with the cleanup
+//   program), makes it exact: requests for one key are decided one after the
+//   other, so exactly the first LIMIT origins pass, as if one daemon decided.
+//
+//   A refused request records its origin too: an attack that goes on keeps
+//   its key refused, and the LIMIT+1-th origin is what puts the key over
+//   the limit in the first place. Rows age out by _last; the cleanup
+//   program deletes those older than DISTRIBUTED_ORIGIN_TIME.
+#include "policy/checks/distributed_origin.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "db/session.h"
+#include "policy/checks/list_entries.h"
+
+namespace policyd {
+namespace {
+
+// ?1 key, ?2 seconds to wait. The name hashes database and key so that two
+// policyd databases on one server never share locks, in 43 characters
+// (MySQL allows 64).
+const std::string kLock =
+    "SELECT GET_LOCK(CONCAT('policyd_do_', MD5(CONCAT(DATABASE(), '/', ?))), ?)";
+const std::string kUnlock =
+    "SELECT RELEASE_LOCK(CONCAT('policyd_do_', MD5(CONCAT(DATABASE(), '/', ?))))";
+// Below the session's I/O timeout, so a stuck lock fails the request
+// (FAILSAFE) instead of dropping the connection.
+constexpr long long kLockWaitSeconds = 2;
+
+// ?1 key, ?2 origin, ?3 now (_first), ?4 now (_last). GREATEST: a daemon
+// with a slow clock never moves _last back.
+const std::string kRecordOrigin =
+    "INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES (?,?,?,?) "
+    "ON DUPLICATE KEY UPDATE _last = GREATEST(_last, VALUES(_last))";
+
+// ?1 key, ?2 oldest _last still in the span.
+const std::string kCountOrigins =
+    "SELECT COUNT(*) FROM distributed_origin WHERE _key=? AND _last >= ?";
+
+constexpr std::string_view kSaslPrefix = "sasl=";
+
+// Holds the key's named lock for one decision. Release failures are
+// ignored: the server releases the lock when the connection closes.
+class KeyLock {
+public:
+    KeyLock(db::Session& db, const std::string& key) : db_(db), key_(key) {
+        if (db_.query_int(kLock, {key_, kLockWaitSeconds}) != 1)
+            throw db::Error("distributed_origin: timed out waiting for the lock of " + key_);
+    }
+    ~KeyLock() {
+        try {
+            db_.query_int(kUnlock, {key_});
+        } catch (...) {
+        }
+    }
+    KeyLock(const KeyLock&) = delete;
+    KeyLock& operator=(const KeyLock&) = delete;
+
+private:
+    db::Session& db_;
+    const std::string& key_;
+};
+
+std::string sender_key(const Request& r) { return r.sender == "<>" ? std::string() : r.sender; }
+
+std::string sasl_key(const Request& r) {
+    return r.sasl.empty() ? std::string() : std::string(kSaslPrefix) + r.sasl;
+}
+
+}  // namespace
+
+std::string distributed_origin_key(const Request& r, std::string_view keys) {
+    if (keys == "sasl") return sasl_key(r);
+    if (keys == "sender") return sender_key(r);
+    return r.sasl.empty() ? sender_key(r) : sasl_key(r);
+}
+
+std::string distributed_origin_of(std::string_view ip, bool netblock) {
+    const std::string text(ip);
+    unsigned char bytes[sizeof(in6_addr)] = {};
+    int family = AF_INET;
+    if (inet_pton(AF_INET, text.c_str(), bytes) != 1) {
+        if (inet_pton(AF_INET6, text.c_str(), bytes) != 1) return {};
+        family = AF_INET6;
+        static const unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(bytes, kMappedPrefix, sizeof kMappedPrefix) == 0) {
+            std::memmove(bytes, bytes + 12, 4);
+            family = AF_INET;
+        }
+    }
+    const std::size_t kept = family == AF_INET ? 3 : 8;  // bytes of /24, /64
+    const std::size_t size = family == AF_INET ? 4 : 16;
+    if (netblock) std::memset(bytes + kept, 0, size - kept);
+    char out[INET6_ADDRSTRLEN] = {};
+    inet_ntop(family, bytes, out, sizeof out);
+    std::string origin = out;
+    if (netblock) origin += family == AF_INET ? "/24" : "/64";
+    return origin;
+}
+
+std::string distributed_origin_blacklist_entry(const Request& r, const std::string& key) {
+    if (key.empty() || r.sender == "<>" || r.sender.empty()) return {};
+    if (key == r.sender || key == std::string(kSaslPrefix) + r.sender) return r.sender;
+    return {};
+}
+
+Decision DistributedOriginCheck::run(CheckContext& ctx) const {
+    const Config& c = ctx.config;
+    const std::string key = distributed_origin_key(ctx.request, c.distributed_origin_keys);
+    const std::string origin = distributed_origin_of(ctx.request.ip, c.distributed_origin_netblock == 1);
+    if (key.empty() || origin.empty()) return Decision::Continue;
+
+    const long long now = ctx.now;
+    std::uint64_t recorded = 0;
+    long long origins = 0;
+    {
+        KeyLock lock(ctx.db, key);
+        recorded = ctx.db.execute(kRecordOrigin, {key, origin, now, now});
+        origins = ctx.db.query_int(kCountOrigins, {key, now - c.distributed_origin_time});
+    }
+    if (origins <= c.distributed_origin_limit) {
+        ctx.log_decision(recorded == 1 ? "distributed_origin=new" : "distributed_origin=update");
+        return Decision::Continue;
+    }
+    ctx.log_decision("distributed_origin=block", ", origins=" + std::to_string(origins));
+    if (c.distributed_origin_blacklist == 1) {
+        const std::string entry = distributed_origin_blacklist_entry(ctx.request, key);
+        if (!entry.empty())
+            add_list_entry_after_decision(
+                ctx, ListTable::BlacklistSender, entry,
+                "# distributed origin: " + std::to_string(origins) + " origins",
+                expiry(ctx.now, c.distributed_origin_blacklist_expire));
+    }
+    return Decision::DistributedOrigin;
+}
+
+}  // namespace policyd
