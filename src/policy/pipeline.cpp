@@ -16,6 +16,8 @@
 #include "db/session.h"
 #include "log/log.h"
 #include "policy/checks/greylist.h"
+#include "policy/checks/throttle_recipient.h"
+#include "policy/checks/throttle_sender.h"
 
 namespace policyd {
 namespace {
@@ -67,6 +69,8 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Check>> checks) : checks_(std::mo
 Pipeline Pipeline::standard() {
     std::vector<std::unique_ptr<Check>> checks;
     checks.push_back(std::make_unique<GreylistCheck>());
+    checks.push_back(std::make_unique<SenderThrottleCheck>());
+    checks.push_back(std::make_unique<RecipientThrottleCheck>());
     return Pipeline(std::move(checks));
 }
 
