@@ -83,6 +83,14 @@ TEST_CASE("named placeholders become positional, values in placeholder order", "
     CHECK(std::get<std::string>(params[3]) == "x");
     CHECK_THROWS_AS(s.bind({{"now", 5LL}}), std::logic_error);
     CHECK(window_expired_sql().find(":time_limit") != std::string::npos);
+    CHECK(window_counter_sql("_rcpt_cur", "1", "1", kMediumMax) ==
+          "_rcpt_cur = IF(" + window_expired_sql() + ", 1, LEAST(_rcpt_cur + 1, 16777215))");
+    // later assignments see earlier ones: the old _abuse_cur moves to
+    // _abuse_tot before it is cleared, and _date (read by the window test) is last
+    const std::string close = window_close_sql();
+    CHECK(close.find("_abuse_tot = IF(") < close.find("_abuse_cur = 0"));
+    CHECK(close.rfind("_date = IF(") > close.find("_abuse_cur = 0"));
+    CHECK(close.find("_date =") == close.rfind("_date ="));
     CHECK(effective_sql("_count_max", "count_max") ==
           "IF(_count_max = 0, :count_max, _count_max)");
 }

@@ -38,6 +38,19 @@ std::string window_expired_sql() {
     return "(:now > CAST(_date AS SIGNED) + IF(_time_limit = 0, :time_limit, _time_limit))";
 }
 
+std::string window_counter_sql(const std::string& column, const std::string& reset,
+                               const std::string& step, long long max) {
+    return column + " = IF(" + window_expired_sql() + ", " + reset + ", LEAST(" + column + " + " +
+           step + ", " + std::to_string(max) + "))";
+}
+
+std::string window_close_sql() {
+    const std::string expired = window_expired_sql();
+    return "_abuse_tot = IF(" + expired + ", LEAST(_abuse_tot + _abuse_cur, " +
+           std::to_string(kIntMax) + "), _abuse_tot), _abuse_cur = 0, _date = IF(" + expired +
+           ", :now, _date)";
+}
+
 std::string effective_sql(const std::string& column, const std::string& name) {
     return "IF(" + column + " = 0, :" + name + ", " + column + ")";
 }

@@ -12,8 +12,8 @@
 //   policyd.conf default" (spec throttle_cleanup_schema.md §3.4, §4). The
 //   rules they share live here once:
 //   - the window arithmetic, in C++ (window_expired) for the log line and
-//     in SQL (window_expired_sql) for the decision; the reference's strict
-//     "NOW > _date + _time_limit";
+//     in SQL (window_expired_sql, window_counter_sql, window_close_sql) for
+//     the decision; the reference's strict "NOW > _date + _time_limit";
 //   - effective limits (effective, effective_sql) and the column ranges
 //     counters saturate at (kMediumMax, kIntMax; reference T31);
 //   - the threshold percentages and the a|w|p letter of update(<a|w|p>);
@@ -67,6 +67,17 @@ bool window_expired(long long now, long long date, long long time_limit);
 // config default for a stored 0). Reads _date and _time_limit: an UPDATE
 // must assign _date last and never _time_limit.
 std::string window_expired_sql();
+
+// "<column> = IF(<expired>, <reset>, LEAST(<column> + <step>, <max>))":
+// one counter of an admitting UPDATE, restarted by a new window, else
+// counted and saturated at the column maximum.
+std::string window_counter_sql(const std::string& column, const std::string& reset,
+                               const std::string& step, long long max);
+
+// The assignments that end every admitting UPDATE: a new window moves
+// _abuse_cur into _abuse_tot; _abuse_cur becomes 0; _date, assigned last
+// because the window test reads it, moves to :now on a new window.
+std::string window_close_sql();
 
 // IF(<column> = 0, :<name>, <column>): the effective limit in SQL.
 std::string effective_sql(const std::string& column, const std::string& name);

@@ -36,17 +36,12 @@ const std::string kCreate =
     "INSERT INTO throttle_rcpt (_date,_rcpt,_count_max,_time_limit) VALUES (?,?,?,?) "
     "ON DUPLICATE KEY UPDATE _rcpt = _rcpt";
 
-// Assignment order as in the sender throttle: _abuse_tot before
-// _abuse_cur, _date last.
-const std::string kExpired = window_expired_sql();
+// Nothing reads a column after assigning it (assignments run left to
+// right and see earlier ones); window_close_sql() comes last.
 const NamedSql kAdmit(
-    "UPDATE throttle_rcpt SET "
-    "_count_cur = IF(" + kExpired + ", 1, LEAST(_count_cur + 1, 16777215)), "
-    "_count_tot = LEAST(_count_tot + 1, 16777215), "
-    "_abuse_tot = IF(" + kExpired + ", LEAST(_abuse_tot + _abuse_cur, 4294967295), _abuse_tot), "
-    "_abuse_cur = 0, "
-    "_date = IF(" + kExpired + ", :now, _date) "
-    "WHERE _rcpt = :key AND (" + kExpired + " OR _count_cur < " +
+    "UPDATE throttle_rcpt SET " + window_counter_sql("_count_cur", "1", "1", kMediumMax) +
+    ", _count_tot = LEAST(_count_tot + 1, 16777215), " + window_close_sql() +
+    " WHERE _rcpt = :key AND (" + window_expired_sql() + " OR _count_cur < " +
     effective_sql("_count_max", "count_max") + ")");
 
 const std::string kFlagAbuse = "UPDATE throttle_rcpt SET _abuse_cur = 1 WHERE _rcpt = ?";

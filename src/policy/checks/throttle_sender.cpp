@@ -95,20 +95,15 @@ const std::string kCreate =
     "_time_limit) VALUES (?,?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE _from = _from";
 
 // The decision. Assignments run left to right and see earlier ones, so
-// nothing reads a column after it is assigned: _abuse_tot takes the old
-// _abuse_cur, _date (read by the window test) comes last.
-const std::string kExpired = window_expired_sql();
+// nothing reads a column after assigning it; window_close_sql() (which
+// takes the old _abuse_cur and assigns _date) comes last.
 const NamedSql kAdmit(
-    "UPDATE throttle SET "
-    "_rcpt_cur = IF(" + kExpired + ", 1, LEAST(_rcpt_cur + 1, 16777215)), "
-    "_rcpt_tot = LEAST(_rcpt_tot + 1, 16777215), "
-    "_quota_cur = IF(" + kExpired + ", :size, LEAST(_quota_cur + :size, 4294967295)), "
-    "_count_cur = IF(" + kExpired + ", 1, LEAST(_count_cur + :inc, 16777215)), "
-    "_count_tot = LEAST(_count_tot + :inc, 16777215), "
-    "_abuse_tot = IF(" + kExpired + ", LEAST(_abuse_tot + _abuse_cur, 4294967295), _abuse_tot), "
-    "_abuse_cur = 0, "
-    "_date = IF(" + kExpired + ", :now, _date) "
-    "WHERE _from = :key AND (" + kExpired + " OR (_rcpt_cur < " +
+    "UPDATE throttle SET " + window_counter_sql("_rcpt_cur", "1", "1", kMediumMax) +
+    ", _rcpt_tot = LEAST(_rcpt_tot + 1, 16777215), " +
+    window_counter_sql("_quota_cur", ":size", ":size", kIntMax) + ", " +
+    window_counter_sql("_count_cur", "1", ":inc", kMediumMax) +
+    ", _count_tot = LEAST(_count_tot + :inc, 16777215), " + window_close_sql() +
+    " WHERE _from = :key AND (" + window_expired_sql() + " OR (_rcpt_cur < " +
     effective_sql("_rcpt_max", "rcpt_max") + " AND (:inc = 0 OR (_count_cur < " +
     effective_sql("_count_max", "count_max") + " AND _quota_cur < " +
     effective_sql("_quota_max", "quota_max") + "))))");
