@@ -85,6 +85,8 @@ TEST_CASE("named placeholders become positional, values in placeholder order", "
     CHECK(window_expired_sql().find(":time_limit") != std::string::npos);
     CHECK(window_counter_sql("_rcpt_cur", "1", "1", kMediumMax) ==
           "_rcpt_cur = IF(" + window_expired_sql() + ", 1, LEAST(_rcpt_cur + 1, 16777215))");
+    CHECK(total_sql("_count_tot", ":inc", kMediumMax) ==
+          "_count_tot = LEAST(_count_tot + :inc, 16777215)");
     // later assignments see earlier ones: the old _abuse_cur moves to
     // _abuse_tot before it is cleared, and _date (read by the window test) is last
     const std::string close = window_close_sql();

@@ -38,6 +38,10 @@ std::string window_expired_sql() {
     return "(:now > CAST(_date AS SIGNED) + IF(_time_limit = 0, :time_limit, _time_limit))";
 }
 
+std::string total_sql(const std::string& column, const std::string& step, long long max) {
+    return column + " = LEAST(" + column + " + " + step + ", " + std::to_string(max) + ")";
+}
+
 std::string window_counter_sql(const std::string& column, const std::string& reset,
                                const std::string& step, long long max) {
     return column + " = IF(" + window_expired_sql() + ", " + reset + ", LEAST(" + column + " + " +

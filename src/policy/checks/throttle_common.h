@@ -68,6 +68,10 @@ bool window_expired(long long now, long long date, long long time_limit);
 // must assign _date last and never _time_limit.
 std::string window_expired_sql();
 
+// "<column> = LEAST(<column> + <step>, <max>)": a total that never resets,
+// saturating at the column maximum (reference T31).
+std::string total_sql(const std::string& column, const std::string& step, long long max);
+
 // "<column> = IF(<expired>, <reset>, LEAST(<column> + <step>, <max>))":
 // one counter of an admitting UPDATE, restarted by a new window, else
 // counted and saturated at the column maximum.

@@ -40,7 +40,7 @@ const std::string kCreate =
 // right and see earlier ones); window_close_sql() comes last.
 const NamedSql kAdmit(
     "UPDATE throttle_rcpt SET " + window_counter_sql("_count_cur", "1", "1", kMediumMax) +
-    ", _count_tot = LEAST(_count_tot + 1, 16777215), " + window_close_sql() +
+    ", " + total_sql("_count_tot", "1", kMediumMax) + ", " + window_close_sql() +
     " WHERE _rcpt = :key AND (" + window_expired_sql() + " OR _count_cur < " +
     effective_sql("_count_max", "count_max") + ")");
 

@@ -99,10 +99,10 @@ const std::string kCreate =
 // takes the old _abuse_cur and assigns _date) comes last.
 const NamedSql kAdmit(
     "UPDATE throttle SET " + window_counter_sql("_rcpt_cur", "1", "1", kMediumMax) +
-    ", _rcpt_tot = LEAST(_rcpt_tot + 1, 16777215), " +
+    ", " + total_sql("_rcpt_tot", "1", kMediumMax) + ", " +
     window_counter_sql("_quota_cur", ":size", ":size", kIntMax) + ", " +
     window_counter_sql("_count_cur", "1", ":inc", kMediumMax) +
-    ", _count_tot = LEAST(_count_tot + :inc, 16777215), " + window_close_sql() +
+    ", " + total_sql("_count_tot", ":inc", kMediumMax) + ", " + window_close_sql() +
     " WHERE _from = :key AND (" + window_expired_sql() + " OR (_rcpt_cur < " +
     effective_sql("_rcpt_max", "rcpt_max") + " AND (:inc = 0 OR (_count_cur < " +
     effective_sql("_count_max", "count_max") + " AND _quota_cur < " +
