@@ -63,6 +63,10 @@ public:
     virtual void log_decision(std::string_view token, std::string_view extra = {});
     // Logs a line verbatim (for the few reference lines with another shape).
     virtual void log_line(std::string_view line);
+    // The head every decision line shares, for lines with another tail
+    // (the throttles print their own size= and counters):
+    //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>
+    std::string decision_head(std::string_view token) const;
 };
 
 class Check {

@@ -22,6 +22,8 @@
 #include "policy/checks/list_checks.h"
 #include "policy/checks/rcpt_acl.h"
 #include "policy/checks/spamtrap.h"
+#include "policy/checks/throttle_recipient.h"
+#include "policy/checks/throttle_sender.h"
 
 namespace policyd {
 namespace {
@@ -84,6 +86,8 @@ Pipeline Pipeline::standard() {
     checks.push_back(std::make_unique<DistributedOriginCheck>());
     checks.push_back(std::make_unique<HeloCheck>());
     checks.push_back(std::make_unique<GreylistCheck>());
+    checks.push_back(std::make_unique<SenderThrottleCheck>());
+    checks.push_back(std::make_unique<RecipientThrottleCheck>());
     return Pipeline(std::move(checks));
 }
 
