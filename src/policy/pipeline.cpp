@@ -16,6 +16,7 @@
 #include "db/session.h"
 #include "log/log.h"
 #include "policy/checks/greylist.h"
+#include "stats/stats.h"
 
 namespace policyd {
 namespace {
@@ -40,6 +41,37 @@ void log_failure_detail(std::string_view check, const std::string& what) {
     }
     log::line("error: " + key);
 }
+
+Outcome outcome_of(Decision decision) {
+    switch (decision) {
+    case Decision::Continue:
+    case Decision::Pass:
+    case Decision::Accept: return Outcome::Accept;
+    case Decision::GreyDefer: return Outcome::GreyDefer;
+    case Decision::Blacklist: return Outcome::Blacklist;
+    case Decision::SizeReject: return Outcome::SizeReject;
+    case Decision::Spamtrap: return Outcome::Spamtrap;
+    case Decision::SenderQuota: return Outcome::SenderQuota;
+    case Decision::RecipientQuota: return Outcome::RecipientQuota;
+    case Decision::DistributedOrigin: return Outcome::DistributedOrigin;
+    }
+    return Outcome::Invalid;
+}
+
+// Counts every decision token a check (or the pipeline) logs.
+class CountingContext final : public CheckContext {
+public:
+    CountingContext(const Request& request, const Config& config, db::Session& db,
+                    std::time_t now, std::uint64_t rcpt_number, Stats* stats)
+        : CheckContext(request, config, db, now, rcpt_number), stats_(stats) {}
+    void log_decision(std::string_view token, std::string_view extra) override {
+        CheckContext::log_decision(token, extra);
+        if (stats_) stats_->token(token);
+    }
+
+private:
+    Stats* stats_;
+};
 
 }  // namespace
 
@@ -107,9 +139,18 @@ bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
 
 std::string Pipeline::evaluate(const Request& request, const Config& config, db::Session& db,
                                int fd) const {
-    if (!passes_required_attributes(request, config, fd)) return kInvalidReply;
+    if (!passes_required_attributes(request, config, fd)) {
+        if (stats_) stats_->outcome(Outcome::Invalid);
+        return kInvalidReply;
+    }
+    CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, stats_);
+    const Decision decision = decide(ctx);
+    if (stats_) stats_->outcome(outcome_of(decision));
+    return reply_for(decision, request, config);
+}
 
-    CheckContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_);
+Decision Pipeline::decide(CheckContext& ctx) const {
+    const Config& config = ctx.config;
     // After a Pass only the checks that resume after a pass still run; the
     // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
     std::optional<std::size_t> last_pass;
@@ -123,26 +164,27 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
         } catch (const std::exception& e) {
             // db::Error, or anything else a check throws: FAILSAFE decides.
             log_failure_detail(check.name(), e.what());
+            if (stats_) stats_->database_error();
             if (config.failsafe == 1) {
                 ctx.log_decision(std::string(check.name()) + "=bypass");
-                return reply_for(Decision::Accept, request, config);
+                return Decision::Accept;
             }
             if (config.failsafe == 0) {
                 ctx.log_decision(std::string(check.name()) + "=failed");
-                return reply_for(Decision::GreyDefer, request, config);
+                return Decision::GreyDefer;
             }
             continue;  // any other FAILSAFE: "no match", as the reference
         }
         if (decision == Decision::Continue) continue;
         if (decision == Decision::Pass) {
             last_pass = i;
-            if (!handed_on_after(i, config)) return reply_for(Decision::Accept, request, config);
+            if (!handed_on_after(i, config)) return Decision::Accept;
             continue;
         }
-        return reply_for(decision, request, config);
+        return decision;
     }
     ctx.log_decision("module=bypass");
-    return reply_for(Decision::Accept, request, config);
+    return Decision::Accept;
 }
 
 }  // namespace policyd

@@ -99,6 +99,7 @@ void Connection::dispatch(std::string_view raw_request) {
     job.fd = static_cast<int>(bufferevent_getfd(bev_));
     job.request = normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr));
     job.config = config;
+    job.arrived = std::chrono::steady_clock::now();
     in_flight_.push_back({job.sequence, std::nullopt});
     server_.submit(std::move(job));
 }

@@ -15,6 +15,7 @@
 //   the jobs already queued, then joins the threads.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,6 +40,7 @@ struct Job {
     Request request;
     std::shared_ptr<const Config> config;  // the configuration it arrived under
     std::string reply;           // filled in by the worker
+    std::chrono::steady_clock::time_point arrived;  // complete request read (for latency)
 };
 
 class WorkerPool {
