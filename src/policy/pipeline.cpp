@@ -24,6 +24,7 @@
 #include "policy/checks/spamtrap.h"
 #include "policy/checks/throttle_recipient.h"
 #include "policy/checks/throttle_sender.h"
+#include "stats/stats.h"
 
 namespace policyd {
 namespace {
@@ -48,6 +49,37 @@ void log_failure_detail(std::string_view check, const std::string& what) {
     }
     log::line("error: " + key);
 }
+
+Outcome outcome_of(Decision decision) {
+    switch (decision) {
+    case Decision::Continue:
+    case Decision::Pass:
+    case Decision::Accept: return Outcome::Accept;
+    case Decision::GreyDefer: return Outcome::GreyDefer;
+    case Decision::Blacklist: return Outcome::Blacklist;
+    case Decision::SizeReject: return Outcome::SizeReject;
+    case Decision::Spamtrap: return Outcome::Spamtrap;
+    case Decision::SenderQuota: return Outcome::SenderQuota;
+    case Decision::RecipientQuota: return Outcome::RecipientQuota;
+    case Decision::DistributedOrigin: return Outcome::DistributedOrigin;
+    }
+    return Outcome::Invalid;
+}
+
+// Counts every decision token a check (or the pipeline) logs.
+class CountingContext final : public CheckContext {
+public:
+    CountingContext(const Request& request, const Config& config, db::Session& db,
+                    std::time_t now, std::uint64_t rcpt_number, int fd, Stats* stats)
+        : CheckContext(request, config, db, now, rcpt_number, fd), stats_(stats) {}
+    void log_decision(std::string_view token, std::string_view extra = {}) override {
+        CheckContext::log_decision(token, extra);
+        if (stats_) stats_->token(token);
+    }
+
+private:
+    Stats* stats_;
+};
 
 }  // namespace
 
@@ -123,21 +155,34 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
 std::string Pipeline::answer_without_database(const Request& request,
                                               const Config& config) const {
     db::Session unused{db::Settings{}};  // never connected: no check runs here
-    CheckContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_, -1);
+    CountingContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_, -1, stats_);
+    Decision decision = Decision::Continue;
     for (const auto& check : checks_) {
         if (!check->enabled(config)) continue;
-        if (config.failsafe == 1) {
-            ctx.log_decision(std::string(check->name()) + "=bypass");
-            return reply_for(Decision::Accept, request, config);
-        }
-        if (config.failsafe == 0) {
-            ctx.log_decision(std::string(check->name()) + "=failed");
-            return reply_for(Decision::GreyDefer, request, config);
-        }
-        break;  // other FAILSAFE values: no match anywhere, passthrough
+        decision = failsafe(ctx, check->name());
+        break;  // the first check that would have asked the database
     }
-    ctx.log_decision("module=bypass");
-    return reply_for(Decision::Accept, request, config);
+    if (decision == Decision::Continue) {
+        ctx.log_decision("module=bypass");
+        decision = Decision::Accept;
+    }
+    if (stats_) stats_->outcome(outcome_of(decision));
+    return reply_for(decision, request, config);
+}
+
+// FAILSAFE for a check whose database work failed: 1 accepts, 0 answers
+// with the greylist deferral, any other value means "no match" (Continue).
+Decision Pipeline::failsafe(CheckContext& ctx, std::string_view check_name) const {
+    if (stats_) stats_->database_error();
+    if (ctx.config.failsafe == 1) {
+        ctx.log_decision(std::string(check_name) + "=bypass");
+        return Decision::Accept;
+    }
+    if (ctx.config.failsafe == 0) {
+        ctx.log_decision(std::string(check_name) + "=failed");
+        return Decision::GreyDefer;
+    }
+    return Decision::Continue;
 }
 
 bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
@@ -148,9 +193,18 @@ bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
 
 std::string Pipeline::evaluate(const Request& request, const Config& config, db::Session& db,
                                int fd) const {
-    if (!passes_required_attributes(request, config, fd)) return kInvalidReply;
+    if (!passes_required_attributes(request, config, fd)) {
+        if (stats_) stats_->outcome(Outcome::Invalid);
+        return kInvalidReply;
+    }
+    CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_);
+    const Decision decision = decide(ctx);
+    if (stats_) stats_->outcome(outcome_of(decision));
+    return reply_for(decision, request, config);
+}
 
-    CheckContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd);
+Decision Pipeline::decide(CheckContext& ctx) const {
+    const Config& config = ctx.config;
     // After a Pass only the checks that resume after a pass still run; the
     // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
     std::optional<std::size_t> last_pass;
@@ -164,26 +218,20 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
         } catch (const std::exception& e) {
             // db::Error, or anything else a check throws: FAILSAFE decides.
             log_failure_detail(check.name(), e.what());
-            if (config.failsafe == 1) {
-                ctx.log_decision(std::string(check.name()) + "=bypass");
-                return reply_for(Decision::Accept, request, config);
-            }
-            if (config.failsafe == 0) {
-                ctx.log_decision(std::string(check.name()) + "=failed");
-                return reply_for(Decision::GreyDefer, request, config);
-            }
-            continue;  // any other FAILSAFE: "no match", as the reference
+            decision = failsafe(ctx, check.name());
+            if (decision == Decision::Continue) continue;  // as the reference
+            return decision;
         }
         if (decision == Decision::Continue) continue;
         if (decision == Decision::Pass) {
             last_pass = i;
-            if (!handed_on_after(i, config)) return reply_for(Decision::Accept, request, config);
+            if (!handed_on_after(i, config)) return Decision::Accept;
             continue;
         }
-        return reply_for(decision, request, config);
+        return decision;
     }
     ctx.log_decision("module=bypass");
-    return reply_for(Decision::Accept, request, config);
+    return Decision::Accept;
 }
 
 }  // namespace policyd

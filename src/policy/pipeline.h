@@ -11,8 +11,9 @@
 //   the passthrough "module=bypass" when nothing decided.
 //
 //   evaluate() runs on a worker thread and returns the reply line without
-//   its terminating empty line. A Pipeline is immutable after construction
-//   and shared by all workers.
+//   its terminating empty line. With count_into(), every request's outcome,
+//   decision log tokens and database failures are counted in a Stats. A
+//   Pipeline is immutable once the workers start and shared by all of them.
 #pragma once
 
 #include <atomic>
@@ -28,12 +29,17 @@
 namespace policyd {
 
 namespace db { class Session; }
+class Stats;
 
 class Pipeline {
 public:
     explicit Pipeline(std::vector<std::unique_ptr<Check>> checks);
     // Every check of the reference, plus ours, in the reference's order.
     static Pipeline standard();
+
+    // Count into `stats` (which must outlive the pipeline); call before the
+    // workers start.
+    void count_into(Stats* stats) { stats_ = stats; }
 
     // `fd` only appears in log lines ("invalid ...", rcpt_acl's "DEBUG: fd: N").
     std::string evaluate(const Request& request, const Config& config, db::Session& db,
@@ -48,11 +54,15 @@ public:
 
 private:
     bool passes_required_attributes(const Request& request, const Config& config, int fd) const;
+    // The checks in order, FAILSAFE included: the final decision.
+    Decision decide(CheckContext& ctx) const;
     // Whether a check after `index` takes over a Pass (the throttles).
     bool handed_on_after(std::size_t index, const Config& config) const;
+    Decision failsafe(CheckContext& ctx, std::string_view check_name) const;
 
     std::vector<std::unique_ptr<Check>> checks_;
     mutable std::atomic<std::uint64_t> rcpt_count_{0};
+    Stats* stats_ = nullptr;
 };
 
 // The reply line for a final decision (reference generic.c:policy_reply).

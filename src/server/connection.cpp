@@ -106,6 +106,7 @@ void Connection::dispatch(std::string_view raw_request) {
     job.request = std::make_shared<const Request>(
         normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr)));
     job.config = config;
+    job.arrived = std::chrono::steady_clock::now();
     job.answered = std::make_shared<std::atomic<bool>>(false);
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(config->request_timeout);

@@ -74,7 +74,13 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
                       "s, exiting anyway");
             event_base_loopexit(static_cast<Server*>(self)->base_, nullptr);
         }, this);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    stats_event_ = event_new(
+        base_, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) {
+            log::line(static_cast<Server*>(self)->stats_.report());
+        }, this);
+    schedule_stats();
+    pipeline_.count_into(&stats_);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
         event* ev = evsignal_new(base_, sig, &Server::on_signal, this);
         event_add(ev, nullptr);
         signal_events_.push_back(ev);
@@ -82,6 +88,7 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
     workers_ = std::make_unique<WorkerPool>(
         static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
         db::settings_from_config(*config_), pipeline_, [this](Job&& job) {
+            stats_.request_finished(std::chrono::steady_clock::now() - job.arrived);
             {
                 std::lock_guard<std::mutex> lock(completed_mutex_);
                 completed_.push_back(std::move(job));
@@ -94,6 +101,7 @@ Server::~Server() {
     workers_->stop();  // before the events the workers signal are freed
     connections_.clear();
     for (event* ev : signal_events_) event_free(ev);
+    event_free(stats_event_);
     event_free(drain_deadline_event_);
     event_free(resume_accept_event_);
     event_free(completed_event_);
@@ -110,7 +118,7 @@ int Server::run() {
 void Server::submit(Job job) { workers_->submit(std::move(job)); }
 
 void Server::close_connection(std::uint64_t id) {
-    connections_.erase(id);
+    if (connections_.erase(id) != 0) stats_.connection_closed();
     if (shutting_down_) exit_if_drained();
 }
 
@@ -125,12 +133,14 @@ void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
                 address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
     if (!acl_allows(config_->conn_acl, storage)) {
         log::line("WARNING: connection attempt from: " + peer.address);
+        stats_.refused_acl();
         close(fd);
         return;
     }
     if (connections_.size() >= static_cast<std::size_t>(config_->max_connections)) {
         log::line("WARNING: No free slots found, closing connection from " + peer.address + ":" +
                   std::to_string(peer.port));
+        stats_.refused_limit();
         close(fd);
         return;
     }
@@ -139,6 +149,7 @@ void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
               " slots: " + std::to_string(connections_.size()) + " of " +
               std::to_string(config_->max_connections) + " used");
     evutil_make_socket_nonblocking(fd);
+    stats_.connection_opened();
     connections_.emplace(id, std::make_unique<Connection>(*this, id, fd,
                                                           peer.address + ":" + std::to_string(peer.port)));
 }
@@ -175,6 +186,8 @@ void Server::on_signal(evutil_socket_t sig, short, void* self) {
     auto* server = static_cast<Server*>(self);
     if (sig == SIGHUP)
         server->reload();
+    else if (sig == SIGUSR1)
+        log::line(server->stats_.report());
     else
         server->begin_shutdown();
 }
@@ -185,6 +198,7 @@ void Server::reload() {
         for (const auto& warning : fresh->warnings) log::line("warning: " + warning);
         log::set_debug_level(fresh->debug);
         config_ = std::move(fresh);
+        schedule_stats();
         log::line("reloaded configuration from " + config_path_ +
                   " (database, listener and worker settings apply after a restart)");
     } catch (const std::exception& e) {
@@ -203,6 +217,14 @@ void Server::begin_shutdown() {
     for (auto& [id, conn] : connections_) open.push_back(conn.get());
     for (Connection* conn : open) conn->drain();  // may close and erase itself
     exit_if_drained();
+}
+
+void Server::schedule_stats() {
+    event_del(stats_event_);
+    if (config_->stats_interval > 0) {
+        const timeval interval{static_cast<time_t>(config_->stats_interval), 0};
+        event_add(stats_event_, &interval);
+    }
 }
 
 void Server::exit_if_drained() {

@@ -9,7 +9,8 @@
 //   Accepted clients are checked against CONN_ACL and MAX_CONNECTIONS.
 //   SIGHUP re-reads policyd.conf (a bad file keeps the running
 //   configuration); SIGTERM/SIGINT stop accepting, finish and write the
-//   requests in flight, then return 0.
+//   requests in flight, then return 0. SIGUSR1 logs the statistics line,
+//   which is also logged every STATS_INTERVAL seconds when that is non-zero.
 //
 //   The Server owns the listening descriptor it is given.
 #pragma once
@@ -28,6 +29,7 @@
 #include "policy/pipeline.h"
 #include "server/connection.h"
 #include "server/worker_pool.h"
+#include "stats/stats.h"
 
 namespace policyd {
 
@@ -58,6 +60,8 @@ private:
     void reload();
     void begin_shutdown();
     void exit_if_drained();
+    // (Re)arms the STATS_INTERVAL timer from the current configuration.
+    void schedule_stats();
 
     std::shared_ptr<const Config> config_;
     const std::string config_path_;
@@ -66,8 +70,10 @@ private:
     event* completed_event_ = nullptr;
     event* resume_accept_event_ = nullptr;
     event* drain_deadline_event_ = nullptr;
+    event* stats_event_ = nullptr;
     std::vector<event*> signal_events_;
 
+    Stats stats_;  // before the pipeline and the workers that count into it
     Pipeline pipeline_;
     std::unique_ptr<WorkerPool> workers_;
     std::mutex completed_mutex_;

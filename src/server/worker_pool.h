@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -43,6 +44,7 @@ struct Job {
     // REQUEST_TIMEOUT passed; a worker then skips the job.
     std::shared_ptr<std::atomic<bool>> answered;
     std::string reply;           // filled in by the worker
+    std::chrono::steady_clock::time_point arrived;  // complete request read (for latency)
 };
 
 class WorkerPool {

@@ -4,8 +4,9 @@
 # Usage (as root, from anywhere): tests/e2e/postfix.sh
 # Starts (and always removes again, via trap):
 #   - a private Postfix in a temporary directory, smtpd on 127.0.0.1:$POSTFIX_PORT (default 2525,
-#     or a free port if that is taken), smtpd_recipient_restrictions = reject_unauth_destination,
-#     check_policy_service inet:127.0.0.1:<policy port>; nothing is ever delivered (discard:);
+#     or a free port if that is taken), configured with exactly the policy lines documented in
+#     docs/POSTFIX.md (docs/postfix-main.cf, our port instead of 10031); nothing is ever
+#     delivered (discard:);
 #   - src/policyd (or $POLICYD) on a free port with the reference's default policyd.conf
 #     (greylisting on, TRIPLET_TIME=$TRIPLET_TIME, default 4m) against database $MARIADB_DB
 #     (default policyd_e2e) of the private MariaDB given by WORKDIR / MARIADB_PORT (defaults
@@ -97,9 +98,9 @@ maillog_file = $dir/maillog
 maillog_file_prefixes = $dir
 smtputf8_enable = no
 biff = no
-smtpd_policy_service_timeout = 20s
-smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service inet:127.0.0.1:$policy_port
 EOF
+# the documented lines, pointed at our daemon
+sed "s/127\.0\.0\.1:10031/127.0.0.1:$policy_port/" "$repo/docs/postfix-main.cf" >>"$dir/etc/main.cf"
 # smtpd on our loopback port, and no chroot for any service
 awk -v listen="127.0.0.1:$POSTFIX_PORT" '
   /^smtp[ \t]+inet/ { $1 = listen }

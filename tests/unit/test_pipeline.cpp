@@ -11,6 +11,7 @@
 
 #include "db/session.h"
 #include "policy/pipeline.h"
+#include "stats/stats.h"
 
 using namespace policyd;
 
@@ -55,12 +56,14 @@ struct Fixture {
     Config config;
     db::Session session{db::Settings{}};
     std::vector<std::unique_ptr<Check>> checks;
+    Stats* stats = nullptr;
 
     void add(const std::string& name, Decision d, bool resumes = false, bool fails = false) {
         checks.push_back(std::make_unique<ScriptedCheck>(name, d, ran, resumes, fails));
     }
     std::string evaluate(const Request& r = sample_request()) {
         Pipeline pipeline(std::move(checks));
+        pipeline.count_into(stats);
         return pipeline.evaluate(r, config, session, 7);
     }
 };
@@ -173,4 +176,40 @@ TEST_CASE("BLACKLIST_HELO requires a HELO even with blacklisting off", "[pipelin
     Request r = sample_request();
     r.helo.clear();
     CHECK(f.evaluate(r) == "action=defer_if_permit Invalid data");
+}
+
+TEST_CASE("each request's reply kind, decision tokens and database failures are counted",
+          "[pipeline][stats]") {
+    Stats stats;
+    auto run = [&stats](auto setup, const Request& r = sample_request()) {
+        Fixture f;
+        f.stats = &stats;
+        setup(f);
+        return f.evaluate(r);
+    };
+    run([](Fixture& f) { f.add("greylist", Decision::GreyDefer); });
+    run([](Fixture& f) { f.add("greylist", Decision::GreyDefer); });
+    run([](Fixture& f) { f.add("blacklist", Decision::Blacklist); });
+    run([](Fixture& f) { f.add("greylist", Decision::Pass); });
+    run([](Fixture& f) { f.add("nothing", Decision::Continue); });
+    CHECK(run([](Fixture& f) {
+              f.config.failsafe = 1;
+              f.add("whitelist", Decision::Continue, false, /*fails=*/true);
+          }) == "action=dunno");
+    Request no_rcpt = sample_request();
+    no_rcpt.rcpt.clear();
+    CHECK(run([](Fixture& f) {
+              f.config.greylisting = 1;
+              f.add("greylist", Decision::GreyDefer);
+          }, no_rcpt) == "action=defer_if_permit Invalid data");
+
+    const auto s = stats.snapshot();
+    CHECK(s.outcome(Outcome::GreyDefer) == 2);
+    CHECK(s.outcome(Outcome::Blacklist) == 1);
+    CHECK(s.outcome(Outcome::Accept) == 3);  // the pass, the passthrough, the FAILSAFE bypass
+    CHECK(s.outcome(Outcome::Invalid) == 1);
+    CHECK(s.outcome(Outcome::Spamtrap) == 0);
+    CHECK(s.database_errors == 1);
+    CHECK(s.tokens == std::map<std::string, std::uint64_t, std::less<>>{
+                          {"module=bypass", 1}, {"whitelist=bypass", 1}});
 }

@@ -1,0 +1,133 @@
+// NAME
+//   stats.cpp - counters and the report line (see stats.h)
+// DESCRIPTION
+//   The report is one line of key=value words so that log watchers can
+//   parse it; decision tokens already contain '=', so they follow a
+//   "tokens:" marker as name:count words.
+#include "stats/stats.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+
+namespace policyd {
+namespace {
+
+constexpr std::string_view kOutcomeNames[kOutcomeCount] = {
+    "accept", "grey_defer", "blacklist", "spamtrap", "sender_quota",
+    "recipient_quota", "size", "distributed_origin", "invalid",
+};
+
+std::uint64_t load(const std::atomic<std::uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+}
+
+void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+    counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+std::string milliseconds(std::uint64_t us) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", static_cast<double>(us) / 1000.0);
+    return text;
+}
+
+}  // namespace
+
+std::string_view outcome_name(Outcome outcome) {
+    return kOutcomeNames[static_cast<std::size_t>(outcome)];
+}
+
+Stats::Stats() : started_(Clock::now()) {}
+
+void Stats::outcome(Outcome outcome) { bump(outcomes_[static_cast<std::size_t>(outcome)]); }
+
+void Stats::token(std::string_view token) {
+    std::lock_guard<std::mutex> lock(tokens_mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) {
+        const bool room = tokens_.size() < kMaxTokens;
+        it = tokens_.try_emplace(room ? std::string(token) : std::string("other"), 0).first;
+    }
+    ++it->second;
+}
+
+void Stats::database_error() { bump(database_errors_); }
+
+void Stats::request_finished(Clock::duration latency) {
+    const auto us = static_cast<std::uint64_t>(
+        std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+    bump(requests_);
+    bump(latency_sum_us_, us);
+    std::uint64_t seen = load(latency_max_us_);
+    while (us > seen && !latency_max_us_.compare_exchange_weak(seen, us, std::memory_order_relaxed)) {
+    }
+    const std::size_t bucket = std::min<std::size_t>(std::bit_width(us), kLatencyBuckets - 1);
+    bump(latency_buckets_[bucket]);
+}
+
+void Stats::connection_opened() { bump(opened_); }
+void Stats::connection_closed() { bump(closed_); }
+void Stats::refused_acl() { bump(refused_acl_); }
+void Stats::refused_limit() { bump(refused_limit_); }
+
+Stats::Snapshot Stats::snapshot() const {
+    Snapshot s;
+    s.uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_);
+    s.requests = load(requests_);
+    for (std::size_t i = 0; i < kOutcomeCount; ++i) s.outcomes[i] = load(outcomes_[i]);
+    s.database_errors = load(database_errors_);
+    const std::uint64_t opened = load(opened_);
+    const std::uint64_t closed = load(closed_);
+    s.connections_total = opened;
+    s.connections_current = opened > closed ? opened - closed : 0;
+    s.refused_acl = load(refused_acl_);
+    s.refused_limit = load(refused_limit_);
+    s.latency_sum_us = load(latency_sum_us_);
+    s.latency_max_us = load(latency_max_us_);
+    for (std::size_t i = 0; i < kLatencyBuckets; ++i) s.latency_buckets[i] = load(latency_buckets_[i]);
+    std::lock_guard<std::mutex> lock(tokens_mutex_);
+    s.tokens = tokens_;
+    return s;
+}
+
+std::uint64_t Stats::Snapshot::latency_quantile_us(double fraction) const {
+    std::uint64_t measured = 0;
+    for (auto n : latency_buckets) measured += n;
+    if (measured == 0) return 0;
+    const auto wanted = static_cast<std::uint64_t>(fraction * static_cast<double>(measured) + 0.999999);
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < kLatencyBuckets; ++i) {
+        seen += latency_buckets[i];
+        // Bucket i holds values below 2^i; the exact maximum is a tighter bound.
+        if (seen >= wanted) return std::min<std::uint64_t>(std::uint64_t{1} << i, latency_max_us);
+    }
+    return latency_max_us;
+}
+
+std::string format_report(const Stats::Snapshot& s) {
+    std::string text = "stats: uptime=" + std::to_string(s.uptime.count()) + "s";
+    auto add = [&text](std::string_view key, const std::string& value) {
+        text.append(" ").append(key).append("=").append(value);
+    };
+    add("requests", std::to_string(s.requests));
+    for (std::size_t i = 0; i < kOutcomeCount; ++i)
+        add(kOutcomeNames[i], std::to_string(s.outcomes[i]));
+    add("db_errors", std::to_string(s.database_errors));
+    add("connections", std::to_string(s.connections_current));
+    add("connections_total", std::to_string(s.connections_total));
+    add("refused_acl", std::to_string(s.refused_acl));
+    add("refused_limit", std::to_string(s.refused_limit));
+    add("latency_avg_ms", milliseconds(s.requests ? s.latency_sum_us / s.requests : 0));
+    add("latency_p50_ms", milliseconds(s.latency_quantile_us(0.50)));
+    add("latency_p99_ms", milliseconds(s.latency_quantile_us(0.99)));
+    add("latency_max_ms", milliseconds(s.latency_max_us));
+    text.append(" tokens:");
+    for (const auto& [token, count] : s.tokens)
+        text.append(" ").append(token).append(":").append(std::to_string(count));
+    return text;
+}
+
+std::string Stats::report() const { return format_report(snapshot()); }
+
+}  // namespace policyd
