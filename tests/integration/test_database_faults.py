@@ -20,12 +20,31 @@ def mariadb_pid():
         return int(f.read().strip())
 
 
+def wait_all_threads_stopped(pid, limit=5.0):
+    """SIGSTOP reaches a process's threads asynchronously: wait until none runs."""
+    deadline = time.time() + limit
+    task_dir = "/proc/%d/task" % pid
+    while time.time() < deadline:
+        states = []
+        for tid in os.listdir(task_dir):
+            try:
+                with open(os.path.join(task_dir, tid, "stat")) as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:
+                continue
+        if states and all(state == "T" for state in states):
+            return
+        time.sleep(0.01)
+    raise lib.Failure("mariadbd %d did not stop within %.0fs" % (pid, limit))
+
+
 @contextlib.contextmanager
 def stalled_database():
     """The server process stops answering (SIGSTOP) until the block ends."""
     pid = mariadb_pid()
     os.kill(pid, signal.SIGSTOP)
     try:
+        wait_all_threads_stopped(pid)
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
