@@ -98,12 +98,10 @@ int main(int argc, char** argv) {
         raise_descriptor_limit();
         const int listen_fd = bind_listener(*config);
         if (config->daemon != 0) daemonize();
-        write_pidfile(config->pidfile);
+        const PidFile pid_file(config->pidfile);
         drop_privileges(*config);
         Server server(config, path, listen_fd);
-        const int status = server.run();
-        remove_pidfile(config->pidfile);
-        return status;
+        return server.run();
     } catch (const StartupError& e) {
         log::line(e.what());
         return 1;

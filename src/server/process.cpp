@@ -42,25 +42,30 @@ void daemonize() {
     }
 }
 
-void write_pidfile(const std::string& path) {
-    if (path.empty()) return;
-    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) fail("fopen(): " + path);
+PidFile::PidFile(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("fopen(): " + path_);
     struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        throw StartupError("fatal: pid file " + path + " is not a regular file");
-    }
     const std::string text = std::to_string(getpid()) + "\n";
-    if (ftruncate(fd, 0) != 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        close(fd);
-        fail("fatal: writing " + path);
+    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd_);
+        throw StartupError("fatal: pid file " + path_ + " is not a regular file");
     }
-    if (close(fd) != 0) fail("fclose(): " + path);
+    if (ftruncate(fd_, 0) != 0 ||
+        write(fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        close(fd_);
+        fail("fatal: writing " + path_);
+    }
 }
 
-void remove_pidfile(const std::string& path) noexcept {
-    if (!path.empty()) unlink(path.c_str());
+PidFile::~PidFile() {
+    if (fd_ < 0) return;
+    if (unlink(path_.c_str()) != 0) {
+        const int emptied = ftruncate(fd_, 0);  // best effort; a restart overwrites it
+        (void)emptied;
+    }
+    close(fd_);
 }
 
 void drop_privileges(const Config& config) {

@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   #include "server/process.h"
 //   daemonize();                    // DAEMON != 0, after the socket is bound
-//   write_pidfile(config.pidfile);  // still root, before chroot
+//   PidFile pid(config.pidfile);    // still root, before chroot
 //   drop_privileges(config);        // chdir+chroot, groups, gid, uid
 // DESCRIPTION
 //   The reference's drop_privs (core.md §1.5-1.6) with its bugs fixed:
@@ -21,8 +21,21 @@
 namespace policyd {
 
 void daemonize();
-void write_pidfile(const std::string& path);
-void remove_pidfile(const std::string& path) noexcept;
+// Writes the pid and keeps the file open: after chroot or a change of user
+// the path may no longer be reachable or removable, but the descriptor is.
+class PidFile {
+public:
+    explicit PidFile(std::string path);  // "" writes nothing
+    // Removes the file, or empties it when it can no longer be removed
+    // (init scripts read an empty pid file as "not running").
+    ~PidFile();
+    PidFile(const PidFile&) = delete;
+    PidFile& operator=(const PidFile&) = delete;
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
 void drop_privileges(const Config& config);
 
 }  // namespace policyd

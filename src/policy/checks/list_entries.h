@@ -19,9 +19,6 @@
 //     repeat or a concurrent insert by another daemon is never an error;
 //     a permanent entry stays permanent, otherwise the later expiry wins.
 //     Descriptions are cut to the column's 60 characters (reference Q12).
-//   - list_key(): the key an automatic entry is written under, host or
-//     netblock, and never '' (reference Q1, Q4, Q7).
-//   - after_decision(): a write whose failure must not change a verdict.
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
 //     and recipient_candidates() for the recipient side of rcpt_acl.
