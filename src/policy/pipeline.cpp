@@ -142,7 +142,9 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
             decision = check.run(ctx);
         } catch (const std::exception& e) {
             // db::Error, or anything else a check throws: FAILSAFE decides.
-            log_failure_detail(check.name(), e.what());
+            // An outage is logged by the session, once; anything else here.
+            if (!dynamic_cast<const db::Unavailable*>(&e))
+                log_failure_detail(check.name(), e.what());
             if (config.failsafe == 1) {
                 ctx.log_decision(std::string(check.name()) + "=bypass");
                 return reply_for(Decision::Accept, request, config);

@@ -3,15 +3,19 @@
 A stalled server (SIGSTOP) must not hold a request past REQUEST_TIMEOUT: it is answered by
 FAILSAFE and the daemon recovers once the server runs again. A connection killed on the server
 side is reopened transparently. A missing table gives the FAILSAFE answer and one detail line,
-not a crash.
+not a crash. A server stopped or killed under load: every request is answered by FAILSAFE at
+once, one log line tells of the outage and one of its end, the daemon is back within about a
+second of the server and no accepted retry loses its count.
 """
 
 import contextlib
 import os
 import signal
+import subprocess
 import time
 
 import lib
+import load
 
 
 def mariadb_pid():
@@ -85,3 +89,108 @@ def test_missing_table_gives_failsafe_and_one_detail_line():
         lib.eq(out.count("greylist=bypass"), 5, "one decision line per request")
         detail = [l for l in out.splitlines() if l.startswith("error: greylist:")]
         lib.eq(len(detail), 1, "the failing statement's detail is logged once")
+
+
+# ---- outages under load ------------------------------------------------------------------------
+
+def mariadb_ctl(command, check=True, wait=True):
+    """scripts/mariadb.sh start|stop|status on the test instance: its exit status, or the
+    running process when not waiting."""
+    env = dict(os.environ, WORKDIR=os.path.dirname(lib._settings.mysql_socket),
+               MARIADB_PORT=str(lib._settings.mysql_port))
+    proc = subprocess.Popen([os.path.join(lib.REPO, "scripts", "mariadb.sh"), command], env=env,
+                            stdout=subprocess.DEVNULL)
+    if not wait:
+        return proc
+    status = proc.wait(timeout=120)
+    if check and status != 0:
+        raise lib.Failure("scripts/mariadb.sh %s: exit status %d" % (command, status))
+    return status
+
+
+def start_mariadb_and_time_it():
+    """Starts the server again; returns the monotonic time its port first accepted."""
+    proc = mariadb_ctl("start", wait=False)
+    while not lib.conformance.port_accepts(lib._settings.mysql_port):
+        lib.ok(proc.poll() in (None, 0), "scripts/mariadb.sh start failed")
+        time.sleep(0.005)
+    t_up = time.monotonic()
+    lib.eq(proc.wait(timeout=120), 0, "scripts/mariadb.sh start")
+    return t_up
+
+
+def kill_mariadb():
+    pid = mariadb_pid()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+OUTAGE_CONF = {"FAILSAFE": 0, "TRIPLET_TIME": "0s", "REQUEST_TIMEOUT": "2s", "MYSQL_TIMEOUT": "2s"}
+ACCEPTED = "action=dunno"
+
+
+def outage_under_load(take_down, down_seconds=3.0):
+    """Four clients retry their own triplet (TRIPLET_TIME=0: every retry is accepted and
+    counted) while the database is taken down, kept down and started again.
+    The recovery time runs from the moment the server's port accepts connections again to the
+    first normal answer."""
+    with lib.Daemon(OUTAGE_CONF) as d:
+        try:
+            with load.Clients(d.port, clients=4) as clients:
+                time.sleep(1.0)
+                take_down()
+                t_down = time.monotonic()
+                time.sleep(down_seconds)
+                t_restart = time.monotonic()
+                t_up = start_mariadb_and_time_it()
+                deadline = t_up + 10
+                while time.monotonic() < deadline and not any(
+                        r.reply == ACCEPTED and r.sent + r.latency > t_up
+                        for r in clients.snapshot()):
+                    time.sleep(0.02)
+                time.sleep(1.0)
+        finally:
+            if mariadb_ctl("status", check=False) != 0:
+                mariadb_ctl("start")  # never leave the next tests without a database
+        results = clients.results
+        lib.eq(d.proc.poll(), None, "daemon still running after the outage")
+        out = d.output()
+
+    down = [r for r in results if t_down <= r.sent and r.sent + r.latency <= t_restart]
+    worst_down = max([r.latency for r in down] or [0.0])
+    recovered = [r.sent + r.latency - t_up for r in results
+                 if r.reply == ACCEPTED and r.sent + r.latency > t_up]
+    recovery = max(0.0, min(recovered or [99.0]))
+    print("     outage: normal answers %.3fs after the database was back; %d requests answered "
+          "while down, worst latency %.3fs" % (recovery, len(down), worst_down))
+    bad = [r for r in results if r.reply not in (ACCEPTED, lib.GREY_DEFER)]
+    lib.eq(bad[:3], [], "every request answered by a policy reply")
+    lib.ok(len(down) >= 20, "requests answered while the database was down: %d" % len(down))
+    lib.eq(sorted({r.reply for r in down}), [lib.GREY_DEFER], "FAILSAFE=0 answers while down")
+    lib.ok(worst_down <= 2.5, "worst latency while down %.2fs (REQUEST_TIMEOUT=2s)" % worst_down)
+    lib.ok(recovered, "a normal answer after the database came back")
+    lib.ok(recovery <= 1.2, "normal answers %.2fs after the database was back" % recovery)
+
+    # no count of an accepted retry was lost (nor any refused one counted)
+    for c in range(4):
+        accepted = sum(1 for r in results if r.client == c and r.reply == ACCEPTED)
+        count = lib.sql("SELECT _count FROM triplet WHERE _rcpt='load%d@example.org'" % c)
+        lib.eq(count, [[str(accepted)]], "_count of client %d's triplet" % c)
+
+    outage_lines = [l for l in out.splitlines()
+                    if l.startswith("mysql:") and "again" not in l]
+    lib.eq(len(outage_lines), 1, "outage lines %r" % outage_lines[:5])
+    back_lines = [l for l in out.splitlines() if l.startswith("mysql:") and "again" in l]
+    lib.eq(len(back_lines), 1, "recovery lines %r" % back_lines[:5])
+    errors = [l for l in out.splitlines() if l.startswith(("error:", "warning:"))]
+    lib.eq(errors[:5], [], "no per-request or per-worker error lines")
+
+
+def test_database_stopped_under_load_answers_failsafe_and_recovers():
+    outage_under_load(lambda: mariadb_ctl("stop"))
+
+
+def test_database_killed_under_load_answers_failsafe_and_recovers():
+    outage_under_load(kill_mariadb)
