@@ -5,13 +5,16 @@ FAILSAFE and the daemon recovers once the server runs again. A connection killed
 side is reopened transparently. A missing table gives the FAILSAFE answer and one detail line,
 not a crash. A server stopped or killed under load: every request is answered by FAILSAFE at
 once, one log line tells of the outage and one of its end, the daemon is back within about a
-second of the server and no accepted retry loses its count.
+second of the server and no accepted retry loses its count. A row lock held by another client
+(lock wait timeout, or past REQUEST_TIMEOUT) and a read-only server give FAILSAFE answers for the
+requests concerned only.
 """
 
 import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import lib
@@ -194,3 +197,121 @@ def test_database_stopped_under_load_answers_failsafe_and_recovers():
 
 def test_database_killed_under_load_answers_failsafe_and_recovers():
     outage_under_load(kill_mariadb)
+
+
+# ---- statements that fail on their own ---------------------------------------------------------
+
+@contextlib.contextmanager
+def global_variable(name, value):
+    """SET GLOBAL name=value for the block (new connections see it), then the old value."""
+    (old,), = lib.sql("SELECT @@GLOBAL.%s" % name)
+    lib.sql("SET GLOBAL %s=%s" % (name, value))
+    try:
+        yield
+    finally:
+        lib.sql("SET GLOBAL %s=%s" % (name, old))
+
+
+@contextlib.contextmanager
+def row_locked(table, where):
+    """Another client holds SELECT ... FOR UPDATE on the rows until the block ends."""
+    db = lib._database
+    proc = subprocess.Popen(db.base + ["--unbuffered", db.db], env=db.env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        proc.stdin.write(("BEGIN; SELECT COUNT(*) FROM %s WHERE %s FOR UPDATE; SELECT 'locked';\n"
+                          % (table, where)).encode())
+        proc.stdin.flush()
+        while True:
+            line = proc.stdout.readline()
+            lib.ok(line, "the locking client ended early")
+            if line.strip() == b"locked":
+                break
+        yield
+    finally:
+        proc.stdin.close()  # end of the session: its transaction rolls back
+        proc.wait(timeout=30)
+
+
+def timed_request(d, attrs, timeout=15):
+    start = time.monotonic()
+    with d.connect(timeout=timeout) as c:
+        reply = c.request(attrs)
+    return reply, time.monotonic() - start
+
+
+def answered_in_background(d, attrs):
+    """Sends the request now on its own connection; the result is (reply, seconds) later."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(timed_request(d, attrs)), daemon=True)
+    thread.start()
+    return thread, result
+
+
+# the whole unique key: a record lock on that row only, no gap or table scan locks
+LOCKED_ROW = "_host='192.0.2' AND _from='alice@example.com' AND _rcpt='locked@example.org'"
+
+
+def test_lock_wait_timeout_gives_failsafe_and_spares_other_requests():
+    locked = {"recipient": "locked@example.org"}
+    with global_variable("innodb_lock_wait_timeout", 2), lib.Daemon({"FAILSAFE": 1}) as d:
+        lib.eq(d.request(locked), lib.GREY_DEFER, "the triplet is created")
+        with row_locked("triplet", LOCKED_ROW):
+            thread, result = answered_in_background(d, locked)
+            time.sleep(0.3)  # the locked request is waiting on a worker now
+            others = [timed_request(d, {"recipient": "free%d@example.org" % i}) for i in range(5)]
+            thread.join(15)
+        lib.eq([r for r, _ in others], [lib.GREY_DEFER] * 5, "other triplets decided meanwhile")
+        worst = max(t for _, t in others)
+        lib.ok(worst < 1.0, "other requests took up to %.2fs" % worst)
+        reply, took = result[0]
+        lib.eq(reply, "action=dunno", "FAILSAFE=1 answer for the locked triplet")
+        lib.ok(1.5 <= took <= 4.0, "answered after %.1fs (innodb_lock_wait_timeout=2)" % took)
+        lib.eq(d.request(locked), "action=defer_if_permit Policy rejection: Please try later.",
+               "normal answer once the lock is gone (retry too early)")
+        out = d.output()
+    lib.eq(len([l for l in out.splitlines() if "Lock wait timeout" in l]), 1, "one detail line")
+    lib.ok("greylist=bypass" in out, "the FAILSAFE decision line")
+
+
+def test_lock_held_past_request_timeout_gives_failsafe_in_time():
+    locked = {"recipient": "locked@example.org"}
+    with global_variable("innodb_lock_wait_timeout", 4), \
+            lib.Daemon({"FAILSAFE": 0, "REQUEST_TIMEOUT": "1s"}) as d:
+        lib.eq(d.request(locked), lib.GREY_DEFER, "the triplet is created")
+        with row_locked("triplet", LOCKED_ROW):
+            thread, result = answered_in_background(d, locked)
+            time.sleep(0.3)
+            other = timed_request(d, {"recipient": "free@example.org"})
+            thread.join(15)
+        lib.eq(other[0], lib.GREY_DEFER, "another triplet is decided meanwhile")
+        lib.ok(other[1] < 1.0, "the other request took %.2fs" % other[1])
+        reply, took = result[0]
+        lib.eq(reply, lib.GREY_DEFER, "FAILSAFE=0 answer for the locked triplet")
+        lib.ok(0.8 <= took <= 2.0, "answered after %.1fs (REQUEST_TIMEOUT=1s)" % took)
+        lib.ok("greylist=failed" in d.output(), "the FAILSAFE decision line")
+
+
+def test_read_only_server_refuses_writes_with_failsafe():
+    grants = " ".join(row[0] for row in lib.sql("SHOW GRANTS FOR 'postfix'@'127.0.0.1'"))
+    lib.ok("SUPER" not in grants and "READ ONLY ADMIN" not in grants,
+           "the daemon's user may not write to a read-only server: %s" % grants)
+    with lib.Daemon({"FAILSAFE": 1, "WORKERS": 1}) as d:
+        lib.eq(d.request({"recipient": "before@example.org"}), lib.GREY_DEFER, "writable first")
+        (conn_before,), = lib.sql("SELECT ID FROM information_schema.PROCESSLIST "
+                                  "WHERE USER='postfix'")
+        with global_variable("read_only", 1):
+            replies = [d.request({"recipient": "ro%d@example.org" % i}) for i in range(5)]
+        lib.eq(replies, ["action=dunno"] * 5, "FAILSAFE=1 answers while writes are refused")
+        lib.eq(d.request({"recipient": "after@example.org"}), lib.GREY_DEFER,
+               "decided normally as soon as the server is writable again")
+        (conn_after,), = lib.sql("SELECT ID FROM information_schema.PROCESSLIST "
+                                 "WHERE USER='postfix'")
+        lib.eq(conn_after, conn_before, "the connection was kept: a refused write is no outage")
+        out = d.output()
+    lib.eq(lib.sql("SELECT _rcpt FROM triplet ORDER BY _rcpt"),
+           [["after@example.org"], ["before@example.org"]], "no row written while read-only")
+    detail = [l for l in out.splitlines() if l.startswith("error: greylist:")]
+    lib.eq(len(detail), 1, "the refused statement is logged once: %r" % detail)
+    lib.ok("read-only" in detail[0] or "read_only" in detail[0], "it says why: %r" % detail[0])
+    lib.ok(not any(l.startswith("mysql:") for l in out.splitlines()), "no outage is logged")
