@@ -7,6 +7,7 @@
     lat = [r.latency for r in cl.results]
     load.percentile(lat, 99)
     load.rss_kb(d.proc.pid)                 # VmRSS of the daemon, in KiB
+    with load.stalled_database(): ...       # the private MariaDB stops answering meanwhile
 
 Clients are well-behaved policy clients (one request at a time on their own connection, a
 new connection after a close), so their latency is what a Postfix smtpd would see. Every
@@ -15,7 +16,10 @@ lib.CLOSED / lib.TIMEOUT). Loopback only; every loop ends when the block ends.
 """
 
 import collections
+import contextlib
+import os
 import resource
+import signal
 import threading
 import time
 
@@ -134,3 +138,20 @@ def raise_nofile(wanted):
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def mariadb_pid():
+    workdir = os.path.dirname(lib._settings.mysql_socket)
+    with open(os.path.join(workdir, "mariadbd.pid")) as f:
+        return int(f.read().strip())
+
+
+@contextlib.contextmanager
+def stalled_database():
+    """The server process stops answering (SIGSTOP) until the block ends."""
+    pid = mariadb_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)

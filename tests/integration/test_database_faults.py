@@ -21,27 +21,10 @@ import lib
 import load
 
 
-def mariadb_pid():
-    workdir = os.path.dirname(lib._settings.mysql_socket)
-    with open(os.path.join(workdir, "mariadbd.pid")) as f:
-        return int(f.read().strip())
-
-
-@contextlib.contextmanager
-def stalled_database():
-    """The server process stops answering (SIGSTOP) until the block ends."""
-    pid = mariadb_pid()
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
 def test_stalled_database_answered_by_failsafe_within_request_timeout():
     with lib.Daemon({"REQUEST_TIMEOUT": "2s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 1}) as d:
         lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
-        with stalled_database():
+        with load.stalled_database():
             start = time.time()
             reply = d.request({"recipient": "stalled@example.org"}, timeout=10)
             elapsed = time.time() - start
@@ -63,7 +46,7 @@ def test_stalled_database_answered_by_failsafe_within_request_timeout():
 def test_failsafe_zero_defers_while_stalled():
     with lib.Daemon({"REQUEST_TIMEOUT": "1s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 0}) as d:
         lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
-        with stalled_database():
+        with load.stalled_database():
             reply = d.request({"recipient": "stalled0@example.org"}, timeout=10)
         lib.eq(reply, lib.GREY_DEFER, "FAILSAFE=0 answer: the greylist deferral")
         lib.ok("=failed" in d.output(), "a <check>=failed decision line is logged")
@@ -123,7 +106,7 @@ def start_mariadb_and_time_it():
 
 
 def kill_mariadb():
-    pid = mariadb_pid()
+    pid = load.mariadb_pid()
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
