@@ -47,9 +47,11 @@ void write_pidfile(const std::string& path) {
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) fail("fopen(): " + path);
     struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    // A second link would let whoever made it aim the truncate below at
+    // another file (say /etc/shadow), as a symbolic link would.
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
         close(fd);
-        throw StartupError("fatal: pid file " + path + " is not a regular file");
+        throw StartupError("fatal: pid file " + path + " is not a regular file with one link");
     }
     const std::string text = std::to_string(getpid()) + "\n";
     if (ftruncate(fd, 0) != 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
