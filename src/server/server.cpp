@@ -37,7 +37,12 @@ Peer describe_peer(const sockaddr* address) {
         peer.port = ntohs(in->sin_port);
     } else if (address->sa_family == AF_INET6) {
         const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
-        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        // An IPv4 client of a socket bound to "::" is logged as itself,
+        // not as ::ffff:a.b.c.d, so log watches see one address per client.
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof text);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
         peer.port = ntohs(in6->sin6_port);
     }
     peer.address = text;
