@@ -28,6 +28,27 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // the server stopped, not an unbounded stream.
 constexpr int kMaxDrainRead = 256 * 1024;
 
+// A stalled database makes every request overdue: one line tells of it,
+// the others are counted into the next such line, at most one a minute.
+// Event-loop thread only.
+void log_overdue(const std::string& peer, long request_timeout) {
+    static std::chrono::steady_clock::time_point last_logged{};
+    static unsigned long unlogged = 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_logged != std::chrono::steady_clock::time_point{} &&
+        now - last_logged < std::chrono::minutes(1)) {
+        ++unlogged;
+        return;
+    }
+    std::string line = "warning: no decision for a request from " + peer + " within " +
+                       std::to_string(request_timeout) + "s; answering by FAILSAFE";
+    if (unlogged > 0)
+        line += " (" + std::to_string(unlogged) + " more since the last such line)";
+    log::line(line);
+    last_logged = now;
+    unlogged = 0;
+}
+
 }  // namespace
 
 Connection::Connection(Server& server, std::uint64_t id, evutil_socket_t fd, std::string peer)
@@ -163,9 +184,7 @@ void Connection::answer_overdue() {
     for (auto& pending : in_flight_) {
         if (pending.reply || pending.deadline > now) continue;
         if (pending.answered->exchange(true)) continue;
-        log::line("warning: no decision for a request from " + peer_ + " within " +
-                  std::to_string(pending.config->request_timeout) +
-                  "s; answering by FAILSAFE");
+        log_overdue(peer_, pending.config->request_timeout);
         pending.reply = server_.pipeline().answer_without_database(*pending.request, *pending.config);
     }
 }

@@ -52,6 +52,19 @@ def test_failsafe_zero_defers_while_stalled():
         lib.ok("=failed" in d.output(), "a <check>=failed decision line is logged")
 
 
+def test_stall_is_logged_once_not_per_request():
+    with lib.Daemon({"REQUEST_TIMEOUT": "1s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 1}) as d:
+        lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
+        conns = [d.connect(timeout=10) for _ in range(10)]
+        with load.stalled_database():
+            for i, c in enumerate(conns):
+                c.send(lib.request_bytes({"recipient": "stall%d@example.org" % i}))
+            replies = [c.reply() for c in conns]
+        lib.eq(replies, ["action=dunno"] * 10, "every request answered by FAILSAFE=1")
+        lines = [l for l in d.output().splitlines() if "answering by FAILSAFE" in l]
+        lib.eq(len(lines), 1, "one line for the stall, not one per request: %r" % lines[:3])
+
+
 def test_connection_killed_on_the_server_is_reopened():
     with lib.Daemon({"WORKERS": 1}) as d:
         lib.eq(d.request({"recipient": "one@example.org"}), lib.GREY_DEFER, "first request")
