@@ -140,9 +140,17 @@ def raise_nofile(wanted):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def mariadb_workdir():
+    """The private MariaDB's directory: $WORKDIR as scripts/test.sh exports it, else the
+    socket's directory (scripts/mariadb.sh puts the socket there unless the path is too long)."""
+    workdir = os.environ.get("WORKDIR", "")
+    if workdir and os.path.exists(os.path.join(workdir, "my.cnf")):
+        return workdir
+    return os.path.dirname(lib._settings.mysql_socket)
+
+
 def mariadb_pid():
-    workdir = os.path.dirname(lib._settings.mysql_socket)
-    with open(os.path.join(workdir, "mariadbd.pid")) as f:
+    with open(os.path.join(mariadb_workdir(), "mariadbd.pid")) as f:
         return int(f.read().strip())
 
 

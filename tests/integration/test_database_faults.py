@@ -95,7 +95,7 @@ def test_missing_table_gives_failsafe_and_one_detail_line():
 def mariadb_ctl(command, check=True, wait=True):
     """scripts/mariadb.sh start|stop|status on the test instance: its exit status, or the
     running process when not waiting."""
-    env = dict(os.environ, WORKDIR=os.path.dirname(lib._settings.mysql_socket),
+    env = dict(os.environ, WORKDIR=load.mariadb_workdir(),
                MARIADB_PORT=str(lib._settings.mysql_port))
     proc = subprocess.Popen([os.path.join(lib.REPO, "scripts", "mariadb.sh"), command], env=env,
                             stdout=subprocess.DEVNULL)
