@@ -4,13 +4,14 @@
 # Usage (as root, from anywhere): scripts/test.sh
 # 1. scripts/install-deps.sh and scripts/build.sh;
 # 2. unit:        make -j2 check (Catch2 tests/unit/unit_tests; test cases counted from its log);
-# 3. a private MariaDB for the tests only: WORKDIR=<repo>/work/test/mariadb, port
+# 3. fuzz:        tests/fuzz/run.sh (libFuzzer targets, $FUZZ_SECONDS each, default 30);
+# 4. a private MariaDB for the tests only: WORKDIR=<repo>/work/test/mariadb, port
 #    $TEST_MARIADB_PORT (default 13316, a free port if that one is taken), so it never collides
 #    with scripts/run.sh (13306);
-# 4. integration: tests/integration/run.py;
-# 5. conformance: tests/conformance/run.py --keep-going over tests/conformance/scenarios;
-# 6. e2e:         tests/e2e/postfix.sh (private Postfix on 127.0.0.1:2525 or a free port);
-# 7. stops everything it started (trap), prints one line per suite and, last, exactly one line
+# 5. integration: tests/integration/run.py;
+# 6. conformance: tests/conformance/run.py --keep-going over tests/conformance/scenarios;
+# 7. e2e:         tests/e2e/postfix.sh (private Postfix on 127.0.0.1:2525 or a free port);
+# 8. stops everything it started (trap), prints one line per suite and, last, exactly one line
 #    "N passed, M failed" summing every test run.
 # Exit status 0 only if every suite ran and nothing failed.  A suite that crashes, times out or
 # prints no summary counts as (at least) one failure, never as zero tests.
@@ -82,6 +83,9 @@ if [ -f "$ulog" ] && line=$(grep -E '^(All tests passed|test cases:)' "$ulog" | 
 else
   record unit 0 1 "make check exit status $rc, no Catch2 summary (no test cases ran?)"
 fi
+
+# ---- fuzz: libFuzzer targets, bounded in time -------------------------------------------------
+run_suite fuzz 600 tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
 # ---- a private MariaDB for the remaining suites -----------------------------------------------
 export WORKDIR=$repo/work/test/mariadb

@@ -109,12 +109,11 @@ void Session::open() {
     try {
         conn_.reset(driver()->connect(options));
     } catch (const sql::SQLException& e) {
-        refuse_until_ = std::chrono::steady_clock::now() +
-                        std::chrono::seconds(settings_.reconnect_backoff_s);
+        refuse_until_ = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
         if (settings_.log_outages && !outage_logged.exchange(true))
             log::line("mysql: cannot connect to " + settings_.host + ": " + describe(e) +
                       "; answering by FAILSAFE until it is back");
-        throw Error("cannot connect: " + describe(e));
+        throw Unavailable("cannot connect: " + describe(e));
     }
     if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
@@ -123,7 +122,7 @@ void Session::open() {
 void Session::connect() {
     if (conn_) return;
     if (std::chrono::steady_clock::now() < refuse_until_)
-        throw Error("database unavailable (waiting before the next reconnect)");
+        throw Unavailable("database unavailable (waiting before the next reconnect)");
     open();
 }
 
@@ -158,6 +157,7 @@ auto Session::with_retry(const std::string& sql, Fn&& fn) {
                 if (attempt == 0 && !was_in_transaction) continue;
                 if (settings_.log_outages && !outage_logged.exchange(true))
                     log::line("mysql: connection lost: " + describe(e));
+                throw Unavailable(describe(e));
             } else if (retry_on_same_connection(e) && attempt == 0 && !in_transaction_) {
                 statements_.erase(sql);
                 continue;

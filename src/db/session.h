@@ -15,7 +15,10 @@
 //   statement retried once. When the server cannot be reached, further
 //   attempts are refused without touching the network until the reconnect
 //   back-off has passed, so a database outage costs each request
-//   microseconds, not a connect timeout. Failures surface as db::Error.
+//   microseconds, not a connect timeout. Failures surface as db::Error;
+//   those that mean "no usable connection" (cannot connect, lost, in
+//   back-off) as its subclass db::Unavailable, whose outage the session
+//   logs itself: once per outage and process, and once when it is over.
 //
 //   A Session is used by one thread at a time (each worker owns one).
 #pragma once
@@ -43,7 +46,10 @@ struct Settings {
     std::string database;
     int connect_timeout_s = 5;   // the reference's 5 s budget
     int io_timeout_s = 5;        // read/write timeout of one statement
-    int reconnect_backoff_s = 5; // how long a failed connect refuses retries
+    // How long a failed connect refuses retries: short, so the daemon is
+    // back within about a second of the server, long enough that a dead
+    // server costs each worker two refused connects a second.
+    std::chrono::milliseconds reconnect_backoff{500};
     bool log_outages = true;     // the daemon's once-per-process outage/recovery
                                  // lines; programs that report errors themselves
                                  // (cleanup) turn them off
@@ -52,6 +58,13 @@ struct Settings {
 class Error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// The server cannot be reached or the connection died: an outage, already
+// logged by the session (not a problem of one statement).
+class Unavailable : public Error {
+public:
+    using Error::Error;
 };
 
 // A bound value: request strings, or integers such as times and limits.

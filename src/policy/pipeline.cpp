@@ -217,7 +217,9 @@ Decision Pipeline::decide(CheckContext& ctx) const {
             decision = check.run(ctx);
         } catch (const std::exception& e) {
             // db::Error, or anything else a check throws: FAILSAFE decides.
-            log_failure_detail(check.name(), e.what());
+            // An outage is logged by the session, once; anything else here.
+            if (!dynamic_cast<const db::Unavailable*>(&e))
+                log_failure_detail(check.name(), e.what());
             decision = failsafe(ctx, check.name());
             if (decision == Decision::Continue) continue;  // as the reference
             return decision;

@@ -8,8 +8,10 @@
 #include "server/connection.h"
 
 #include <event2/buffer.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "log/log.h"
 #include "protocol/attributes.h"
@@ -22,6 +24,30 @@ namespace {
 constexpr std::size_t kMaxInFlight = 64;
 constexpr std::size_t kMaxUnsentBytes = 256 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
+// What drain() still takes from the socket: requests the client sent before
+// the server stopped, not an unbounded stream.
+constexpr int kMaxDrainRead = 256 * 1024;
+
+// A stalled database makes every request overdue: one line tells of it,
+// the others are counted into the next such line, at most one a minute.
+// Event-loop thread only.
+void log_overdue(const std::string& peer, long request_timeout) {
+    static std::chrono::steady_clock::time_point last_logged{};
+    static unsigned long unlogged = 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_logged != std::chrono::steady_clock::time_point{} &&
+        now - last_logged < std::chrono::minutes(1)) {
+        ++unlogged;
+        return;
+    }
+    std::string line = "warning: no decision for a request from " + peer + " within " +
+                       std::to_string(request_timeout) + "s; answering by FAILSAFE";
+    if (unlogged > 0)
+        line += " (" + std::to_string(unlogged) + " more since the last such line)";
+    log::line(line);
+    last_logged = now;
+    unlogged = 0;
+}
 
 }  // namespace
 
@@ -79,9 +105,13 @@ void Connection::on_event(bufferevent*, short what, void* self) {
 }
 
 void Connection::read_requests() {
+    if (frame_input(kMaxInFlight)) update_reading();
+}
+
+bool Connection::frame_input(std::size_t max_in_flight) {
     evbuffer* input = bufferevent_get_input(bev_);
     char chunk[kReadChunk];
-    while (!draining_ && in_flight_.size() < kMaxInFlight && evbuffer_get_length(input) > 0) {
+    while (!draining_ && in_flight_.size() < max_in_flight && evbuffer_get_length(input) > 0) {
         const int got = evbuffer_remove(input, chunk, sizeof chunk);
         if (got <= 0) break;
         framer_.feed(chunk, static_cast<std::size_t>(got));
@@ -91,10 +121,10 @@ void Connection::read_requests() {
                       std::to_string(server_.config()->max_request_size) +
                       " bytes), closing the connection");
             server_.close_connection(id_);
-            return;
+            return false;
         }
     }
-    update_reading();
+    return true;
 }
 
 void Connection::dispatch(std::string_view raw_request) {
@@ -155,9 +185,7 @@ void Connection::answer_overdue() {
     for (auto& pending : in_flight_) {
         if (pending.reply || pending.deadline > now) continue;
         if (pending.answered->exchange(true)) continue;
-        log::line("warning: no decision for a request from " + peer_ + " within " +
-                  std::to_string(pending.config->request_timeout) +
-                  "s; answering by FAILSAFE");
+        log_overdue(peer_, pending.config->request_timeout);
         pending.reply = server_.pipeline().answer_without_database(*pending.request, *pending.config);
     }
 }
@@ -186,7 +214,16 @@ void Connection::update_reading() {
         bufferevent_enable(bev_, EV_READ);
 }
 
+// Every request the client sent before the drain is still answered: those
+// the in-flight bound kept in the input buffer, and (for a shutdown) those
+// still in the socket.
 void Connection::drain() {
+    if (draining_) return;
+    const evutil_socket_t fd = bufferevent_getfd(bev_);
+    int pending = 0;
+    if (ioctl(fd, FIONREAD, &pending) == 0 && pending > 0)
+        evbuffer_read(bufferevent_get_input(bev_), fd, std::min(pending, kMaxDrainRead));
+    if (!frame_input(std::numeric_limits<std::size_t>::max())) return;  // closed
     draining_ = true;
     bufferevent_disable(bev_, EV_READ);
     close_if_done();

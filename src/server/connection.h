@@ -53,7 +53,8 @@ public:
 
     // A worker's reply for request `sequence` of this connection.
     void deliver(std::uint64_t sequence, std::string reply);
-    // Stop reading and close once the replies in flight are written.
+    // Stop reading and close once every request already received is
+    // answered and written.
     void drain();
     std::uint64_t id() const { return id_; }
     bool idle() const { return in_flight_.empty(); }
@@ -74,6 +75,10 @@ private:
     static void on_deadline(evutil_socket_t, short, void* self);
 
     void read_requests();
+    // Frames the input buffer and dispatches its requests until
+    // `max_in_flight` are in flight. Returns false if the connection was
+    // closed (request too large): `this` is gone then.
+    bool frame_input(std::size_t max_in_flight);
     void dispatch(std::string_view raw_request);
     void write_ready_replies();
     void update_reading();

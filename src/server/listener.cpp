@@ -47,7 +47,10 @@ int bind_listener(const Config& config) {
     }
     freeaddrinfo(found);
     if (fd < 0) throw StartupError("fatal: can't bind to any address");
-    if (listen(fd, 1023) != 0) {
+    // The longest accept queue the kernel allows (it caps the value at
+    // net.core.somaxconn): a burst of clients must not overflow it, or the
+    // kernel drops connections the clients believe established.
+    if (listen(fd, 65535) != 0) {
         const std::string why = std::strerror(errno);
         close(fd);
         throw StartupError("fatal: listen(): " + why);

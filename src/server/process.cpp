@@ -48,9 +48,11 @@ PidFile::PidFile(std::string path) : path_(std::move(path)) {
     if (fd_ < 0) fail("fopen(): " + path_);
     struct stat st {};
     const std::string text = std::to_string(getpid()) + "\n";
-    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    // A second link would let whoever made it aim the truncate below at
+    // another file (say /etc/shadow), as a symbolic link would.
+    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
         close(fd_);
-        throw StartupError("fatal: pid file " + path_ + " is not a regular file");
+        throw StartupError("fatal: pid file " + path_ + " is not a regular file with one link");
     }
     if (ftruncate(fd_, 0) != 0 ||
         write(fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {

@@ -9,8 +9,8 @@
 //   The reference's drop_privs (core.md §1.5-1.6) with its bugs fixed:
 //   supplementary groups are dropped, user and group names are accepted
 //   (resolved by the configuration), and the pid file is opened without
-//   following a symbolic link and only if it is a regular file, so it cannot
-//   be used to clobber another file. Every failure throws StartupError.
+//   following a symbolic link and only if it is a regular file with a single
+//   link, so it cannot be used to clobber another file. Every failure throws StartupError.
 #pragma once
 
 #include <string>

@@ -38,7 +38,12 @@ Peer describe_peer(const sockaddr* address) {
         peer.port = ntohs(in->sin_port);
     } else if (address->sa_family == AF_INET6) {
         const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
-        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        // An IPv4 client of a socket bound to "::" is logged as itself,
+        // not as ::ffff:a.b.c.d, so log watches see one address per client.
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof text);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
         peer.port = ntohs(in6->sin6_port);
     }
     peer.address = text;
@@ -60,8 +65,10 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
       config_path_(std::move(config_path)),
       base_(make_base()),
       pipeline_(Pipeline::standard()) {
+    // Backlog 0: the socket already listens (bind_listener); -1 would make
+    // libevent call listen(fd, 128) again and shrink the accept queue.
     listener_ = evconnlistener_new(base_, &Server::on_accept, this,
-                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
+                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
     evconnlistener_set_error_cb(listener_, &Server::on_accept_error);
     completed_event_ = event_new(base_, -1, 0, &Server::on_completed, this);
     resume_accept_event_ = evtimer_new(

@@ -3,57 +3,28 @@
 A stalled server (SIGSTOP) must not hold a request past REQUEST_TIMEOUT: it is answered by
 FAILSAFE and the daemon recovers once the server runs again. A connection killed on the server
 side is reopened transparently. A missing table gives the FAILSAFE answer and one detail line,
-not a crash.
+not a crash. A server stopped or killed under load: every request is answered by FAILSAFE at
+once, one log line tells of the outage and one of its end, the daemon is back within about a
+second of the server and no accepted retry loses its count. A row lock held by another client
+(lock wait timeout, or past REQUEST_TIMEOUT) and a read-only server give FAILSAFE answers for the
+requests concerned only.
 """
 
 import contextlib
 import os
 import signal
+import subprocess
+import threading
 import time
 
 import lib
-
-
-def mariadb_pid():
-    workdir = os.path.dirname(lib._settings.mysql_socket)
-    with open(os.path.join(workdir, "mariadbd.pid")) as f:
-        return int(f.read().strip())
-
-
-def wait_all_threads_stopped(pid, limit=5.0):
-    """SIGSTOP reaches a process's threads asynchronously: wait until none runs."""
-    deadline = time.time() + limit
-    task_dir = "/proc/%d/task" % pid
-    while time.time() < deadline:
-        states = []
-        for tid in os.listdir(task_dir):
-            try:
-                with open(os.path.join(task_dir, tid, "stat")) as f:
-                    states.append(f.read().rsplit(")", 1)[1].split()[0])
-            except FileNotFoundError:
-                continue
-        if states and all(state == "T" for state in states):
-            return
-        time.sleep(0.01)
-    raise lib.Failure("mariadbd %d did not stop within %.0fs" % (pid, limit))
-
-
-@contextlib.contextmanager
-def stalled_database():
-    """The server process stops answering (SIGSTOP) until the block ends."""
-    pid = mariadb_pid()
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        wait_all_threads_stopped(pid)
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
+import load
 
 
 def test_stalled_database_answered_by_failsafe_within_request_timeout():
     with lib.Daemon({"REQUEST_TIMEOUT": "2s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 1}) as d:
         lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
-        with stalled_database():
+        with load.stalled_database():
             start = time.time()
             reply = d.request({"recipient": "stalled@example.org"}, timeout=10)
             elapsed = time.time() - start
@@ -75,10 +46,23 @@ def test_stalled_database_answered_by_failsafe_within_request_timeout():
 def test_failsafe_zero_defers_while_stalled():
     with lib.Daemon({"REQUEST_TIMEOUT": "1s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 0}) as d:
         lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
-        with stalled_database():
+        with load.stalled_database():
             reply = d.request({"recipient": "stalled0@example.org"}, timeout=10)
         lib.eq(reply, lib.GREY_DEFER, "FAILSAFE=0 answer: the greylist deferral")
         lib.ok("=failed" in d.output(), "a <check>=failed decision line is logged")
+
+
+def test_stall_is_logged_once_not_per_request():
+    with lib.Daemon({"REQUEST_TIMEOUT": "1s", "MYSQL_TIMEOUT": "30s", "FAILSAFE": 1}) as d:
+        lib.eq(d.request(), lib.GREY_DEFER, "normal answer first")
+        conns = [d.connect(timeout=10) for _ in range(10)]
+        with load.stalled_database():
+            for i, c in enumerate(conns):
+                c.send(lib.request_bytes({"recipient": "stall%d@example.org" % i}))
+            replies = [c.reply() for c in conns]
+        lib.eq(replies, ["action=dunno"] * 10, "every request answered by FAILSAFE=1")
+        lines = [l for l in d.output().splitlines() if "answering by FAILSAFE" in l]
+        lib.eq(len(lines), 1, "one line for the stall, not one per request: %r" % lines[:3])
 
 
 def test_connection_killed_on_the_server_is_reopened():
@@ -104,3 +88,226 @@ def test_missing_table_gives_failsafe_and_one_detail_line():
         lib.eq(out.count("greylist=bypass"), 5, "one decision line per request")
         detail = [l for l in out.splitlines() if l.startswith("error: greylist:")]
         lib.eq(len(detail), 1, "the failing statement's detail is logged once")
+
+
+# ---- outages under load ------------------------------------------------------------------------
+
+def mariadb_ctl(command, check=True, wait=True):
+    """scripts/mariadb.sh start|stop|status on the test instance: its exit status, or the
+    running process when not waiting."""
+    env = dict(os.environ, WORKDIR=load.mariadb_workdir(),
+               MARIADB_PORT=str(lib._settings.mysql_port))
+    proc = subprocess.Popen([os.path.join(lib.REPO, "scripts", "mariadb.sh"), command], env=env,
+                            stdout=subprocess.DEVNULL)
+    if not wait:
+        return proc
+    status = proc.wait(timeout=120)
+    if check and status != 0:
+        raise lib.Failure("scripts/mariadb.sh %s: exit status %d" % (command, status))
+    return status
+
+
+def start_mariadb_and_time_it():
+    """Starts the server again; returns the monotonic time its port first accepted."""
+    proc = mariadb_ctl("start", wait=False)
+    while not lib.conformance.port_accepts(lib._settings.mysql_port):
+        lib.ok(proc.poll() in (None, 0), "scripts/mariadb.sh start failed")
+        time.sleep(0.005)
+    t_up = time.monotonic()
+    lib.eq(proc.wait(timeout=120), 0, "scripts/mariadb.sh start")
+    return t_up
+
+
+def kill_mariadb():
+    pid = load.mariadb_pid()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+OUTAGE_CONF = {"FAILSAFE": 0, "TRIPLET_TIME": "0s", "REQUEST_TIMEOUT": "2s", "MYSQL_TIMEOUT": "2s"}
+ACCEPTED = "action=dunno"
+
+
+def outage_under_load(take_down, down_seconds=3.0):
+    """Four clients retry their own triplet (TRIPLET_TIME=0: every retry is accepted and
+    counted) while the database is taken down, kept down and started again.
+    The recovery time runs from the moment the server's port accepts connections again to the
+    first normal answer."""
+    with lib.Daemon(OUTAGE_CONF) as d:
+        try:
+            with load.Clients(d.port, clients=4) as clients:
+                time.sleep(1.0)
+                take_down()
+                t_down = time.monotonic()
+                time.sleep(down_seconds)
+                t_restart = time.monotonic()
+                t_up = start_mariadb_and_time_it()
+                deadline = t_up + 10
+                while time.monotonic() < deadline and not any(
+                        r.reply == ACCEPTED and r.sent + r.latency > t_up
+                        for r in clients.snapshot()):
+                    time.sleep(0.02)
+                time.sleep(1.0)
+        finally:
+            if mariadb_ctl("status", check=False) != 0:
+                mariadb_ctl("start")  # never leave the next tests without a database
+        results = clients.results
+        lib.eq(d.proc.poll(), None, "daemon still running after the outage")
+        out = d.output()
+
+    down = [r for r in results if t_down <= r.sent and r.sent + r.latency <= t_restart]
+    worst_down = max([r.latency for r in down] or [0.0])
+    recovered = [r.sent + r.latency - t_up for r in results
+                 if r.reply == ACCEPTED and r.sent + r.latency > t_up]
+    recovery = max(0.0, min(recovered or [99.0]))
+    print("     outage: normal answers %.3fs after the database was back; %d requests answered "
+          "while down, worst latency %.3fs" % (recovery, len(down), worst_down))
+    bad = [r for r in results if r.reply not in (ACCEPTED, lib.GREY_DEFER)]
+    lib.eq(bad[:3], [], "every request answered by a policy reply")
+    lib.ok(len(down) >= 20, "requests answered while the database was down: %d" % len(down))
+    lib.eq(sorted({r.reply for r in down}), [lib.GREY_DEFER], "FAILSAFE=0 answers while down")
+    lib.ok(worst_down <= 2.5, "worst latency while down %.2fs (REQUEST_TIMEOUT=2s)" % worst_down)
+    lib.ok(recovered, "a normal answer after the database came back")
+    lib.ok(recovery <= 1.2, "normal answers %.2fs after the database was back" % recovery)
+
+    # no count of an accepted retry was lost (nor any refused one counted)
+    for c in range(4):
+        accepted = sum(1 for r in results if r.client == c and r.reply == ACCEPTED)
+        count = lib.sql("SELECT _count FROM triplet WHERE _rcpt='load%d@example.org'" % c)
+        lib.eq(count, [[str(accepted)]], "_count of client %d's triplet" % c)
+
+    outage_lines = [l for l in out.splitlines()
+                    if l.startswith("mysql:") and "again" not in l]
+    lib.eq(len(outage_lines), 1, "outage lines %r" % outage_lines[:5])
+    back_lines = [l for l in out.splitlines() if l.startswith("mysql:") and "again" in l]
+    lib.eq(len(back_lines), 1, "recovery lines %r" % back_lines[:5])
+    errors = [l for l in out.splitlines() if l.startswith(("error:", "warning:"))]
+    lib.eq(errors[:5], [], "no per-request or per-worker error lines")
+
+
+def test_database_stopped_under_load_answers_failsafe_and_recovers():
+    outage_under_load(lambda: mariadb_ctl("stop"))
+
+
+def test_database_killed_under_load_answers_failsafe_and_recovers():
+    outage_under_load(kill_mariadb)
+
+
+# ---- statements that fail on their own ---------------------------------------------------------
+
+@contextlib.contextmanager
+def global_variable(name, value):
+    """SET GLOBAL name=value for the block (new connections see it), then the old value."""
+    (old,), = lib.sql("SELECT @@GLOBAL.%s" % name)
+    lib.sql("SET GLOBAL %s=%s" % (name, value))
+    try:
+        yield
+    finally:
+        lib.sql("SET GLOBAL %s=%s" % (name, old))
+
+
+@contextlib.contextmanager
+def row_locked(table, where):
+    """Another client holds SELECT ... FOR UPDATE on the rows until the block ends."""
+    db = lib._database
+    proc = subprocess.Popen(db.base + ["--unbuffered", db.db], env=db.env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        proc.stdin.write(("BEGIN; SELECT COUNT(*) FROM %s WHERE %s FOR UPDATE; SELECT 'locked';\n"
+                          % (table, where)).encode())
+        proc.stdin.flush()
+        while True:
+            line = proc.stdout.readline()
+            lib.ok(line, "the locking client ended early")
+            if line.strip() == b"locked":
+                break
+        yield
+    finally:
+        proc.stdin.close()  # end of the session: its transaction rolls back
+        proc.wait(timeout=30)
+
+
+def timed_request(d, attrs, timeout=15):
+    start = time.monotonic()
+    with d.connect(timeout=timeout) as c:
+        reply = c.request(attrs)
+    return reply, time.monotonic() - start
+
+
+def answered_in_background(d, attrs):
+    """Sends the request now on its own connection; the result is (reply, seconds) later."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(timed_request(d, attrs)), daemon=True)
+    thread.start()
+    return thread, result
+
+
+# the whole unique key: a record lock on that row only, no gap or table scan locks
+LOCKED_ROW = "_host='192.0.2' AND _from='alice@example.com' AND _rcpt='locked@example.org'"
+
+
+def test_lock_wait_timeout_gives_failsafe_and_spares_other_requests():
+    locked = {"recipient": "locked@example.org"}
+    with global_variable("innodb_lock_wait_timeout", 2), lib.Daemon({"FAILSAFE": 1}) as d:
+        lib.eq(d.request(locked), lib.GREY_DEFER, "the triplet is created")
+        with row_locked("triplet", LOCKED_ROW):
+            thread, result = answered_in_background(d, locked)
+            time.sleep(0.3)  # the locked request is waiting on a worker now
+            others = [timed_request(d, {"recipient": "free%d@example.org" % i}) for i in range(5)]
+            thread.join(15)
+        lib.eq([r for r, _ in others], [lib.GREY_DEFER] * 5, "other triplets decided meanwhile")
+        worst = max(t for _, t in others)
+        lib.ok(worst < 1.0, "other requests took up to %.2fs" % worst)
+        reply, took = result[0]
+        lib.eq(reply, "action=dunno", "FAILSAFE=1 answer for the locked triplet")
+        lib.ok(1.5 <= took <= 4.0, "answered after %.1fs (innodb_lock_wait_timeout=2)" % took)
+        lib.eq(d.request(locked), "action=defer_if_permit Policy rejection: Please try later.",
+               "normal answer once the lock is gone (retry too early)")
+        out = d.output()
+    lib.eq(len([l for l in out.splitlines() if "Lock wait timeout" in l]), 1, "one detail line")
+    lib.ok("greylist=bypass" in out, "the FAILSAFE decision line")
+
+
+def test_lock_held_past_request_timeout_gives_failsafe_in_time():
+    locked = {"recipient": "locked@example.org"}
+    with global_variable("innodb_lock_wait_timeout", 4), \
+            lib.Daemon({"FAILSAFE": 0, "REQUEST_TIMEOUT": "1s"}) as d:
+        lib.eq(d.request(locked), lib.GREY_DEFER, "the triplet is created")
+        with row_locked("triplet", LOCKED_ROW):
+            thread, result = answered_in_background(d, locked)
+            time.sleep(0.3)
+            other = timed_request(d, {"recipient": "free@example.org"})
+            thread.join(15)
+        lib.eq(other[0], lib.GREY_DEFER, "another triplet is decided meanwhile")
+        lib.ok(other[1] < 1.0, "the other request took %.2fs" % other[1])
+        reply, took = result[0]
+        lib.eq(reply, lib.GREY_DEFER, "FAILSAFE=0 answer for the locked triplet")
+        lib.ok(0.8 <= took <= 2.0, "answered after %.1fs (REQUEST_TIMEOUT=1s)" % took)
+        lib.ok("greylist=failed" in d.output(), "the FAILSAFE decision line")
+
+
+def test_read_only_server_refuses_writes_with_failsafe():
+    grants = " ".join(row[0] for row in lib.sql("SHOW GRANTS FOR 'postfix'@'127.0.0.1'"))
+    lib.ok("SUPER" not in grants and "READ ONLY ADMIN" not in grants,
+           "the daemon's user may not write to a read-only server: %s" % grants)
+    with lib.Daemon({"FAILSAFE": 1, "WORKERS": 1}) as d:
+        lib.eq(d.request({"recipient": "before@example.org"}), lib.GREY_DEFER, "writable first")
+        (conn_before,), = lib.sql("SELECT ID FROM information_schema.PROCESSLIST "
+                                  "WHERE USER='postfix'")
+        with global_variable("read_only", 1):
+            replies = [d.request({"recipient": "ro%d@example.org" % i}) for i in range(5)]
+        lib.eq(replies, ["action=dunno"] * 5, "FAILSAFE=1 answers while writes are refused")
+        lib.eq(d.request({"recipient": "after@example.org"}), lib.GREY_DEFER,
+               "decided normally as soon as the server is writable again")
+        (conn_after,), = lib.sql("SELECT ID FROM information_schema.PROCESSLIST "
+                                 "WHERE USER='postfix'")
+        lib.eq(conn_after, conn_before, "the connection was kept: a refused write is no outage")
+        out = d.output()
+    lib.eq(lib.sql("SELECT _rcpt FROM triplet ORDER BY _rcpt"),
+           [["after@example.org"], ["before@example.org"]], "no row written while read-only")
+    detail = [l for l in out.splitlines() if l.startswith("error: greylist:")]
+    lib.eq(len(detail), 1, "the refused statement is logged once: %r" % detail)
+    lib.ok("read-only" in detail[0] or "read_only" in detail[0], "it says why: %r" % detail[0])
+    lib.ok(not any(l.startswith("mysql:") for l in out.splitlines()), "no outage is logged")
