@@ -152,15 +152,20 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
     return true;
 }
 
-std::string Pipeline::answer_without_database(const Request& request,
-                                              const Config& config) const {
+std::string Pipeline::answer_without_database(const Request& request, const Config& config,
+                                              const RequestProgress* progress) const {
     db::Session unused{db::Settings{}};  // never connected: no check runs here
     CountingContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_, -1, stats_);
     Decision decision = Decision::Continue;
-    for (const auto& check : checks_) {
-        if (!check->enabled(config)) continue;
-        decision = failsafe(ctx, check->name());
-        break;  // the first check that would have asked the database
+    const int running = progress ? progress->running_check.load() : -1;
+    if (running >= 0 && static_cast<std::size_t>(running) < checks_.size()) {
+        decision = failsafe(ctx, checks_[static_cast<std::size_t>(running)]->name());
+    } else {
+        for (const auto& check : checks_) {
+            if (!check->enabled(config)) continue;
+            decision = failsafe(ctx, check->name());
+            break;  // the first check that would have asked the database
+        }
     }
     if (decision == Decision::Continue) {
         ctx.log_decision("module=bypass");
@@ -192,18 +197,18 @@ bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
 }
 
 std::string Pipeline::evaluate(const Request& request, const Config& config, db::Session& db,
-                               int fd) const {
+                               int fd, RequestProgress* progress) const {
     if (!passes_required_attributes(request, config, fd)) {
         if (stats_) stats_->outcome(Outcome::Invalid);
         return kInvalidReply;
     }
     CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_);
-    const Decision decision = decide(ctx);
+    const Decision decision = decide(ctx, progress);
     if (stats_) stats_->outcome(outcome_of(decision));
     return reply_for(decision, request, config);
 }
 
-Decision Pipeline::decide(CheckContext& ctx) const {
+Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress) const {
     const Config& config = ctx.config;
     // After a Pass only the checks that resume after a pass still run; the
     // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
@@ -212,6 +217,7 @@ Decision Pipeline::decide(CheckContext& ctx) const {
         const Check& check = *checks_[i];
         if (!check.enabled(config)) continue;
         if (last_pass && !check.resumes_after_pass(config)) continue;
+        if (progress) progress->running_check = static_cast<int>(i);
         Decision decision;
         try {
             decision = check.run(ctx);

@@ -31,6 +31,13 @@ namespace policyd {
 namespace db { class Session; }
 class Stats;
 
+// One request's progress, shared by the worker deciding it and the event
+// loop, which answers it itself when REQUEST_TIMEOUT passes first.
+struct RequestProgress {
+    std::atomic<bool> answered{false};  // the loop answered: the worker's reply is dropped
+    std::atomic<int> running_check{-1}; // index of the check the worker is in
+};
+
 class Pipeline {
 public:
     explicit Pipeline(std::vector<std::unique_ptr<Check>> checks);
@@ -42,12 +49,15 @@ public:
     void count_into(Stats* stats) { stats_ = stats; }
 
     // `fd` only appears in log lines ("invalid ...", rcpt_acl's "DEBUG: fd: N").
-    std::string evaluate(const Request& request, const Config& config, db::Session& db,
-                         int fd) const;
+    // `progress`, if given, follows the check being run.
+    std::string evaluate(const Request& request, const Config& config, db::Session& db, int fd,
+                         RequestProgress* progress = nullptr) const;
 
-    // The answer when the database could not be asked in time: FAILSAFE, as
-    // if the first enabled check had failed. Does no database work.
-    std::string answer_without_database(const Request& request, const Config& config) const;
+    // The answer when the database could not decide in time: FAILSAFE for
+    // the check the worker is stuck in (per `progress`), or for the first
+    // enabled check when none has started. Does no database work.
+    std::string answer_without_database(const Request& request, const Config& config,
+                                        const RequestProgress* progress = nullptr) const;
 
     // Requests that passed the attribute check since start (the N of rcpt=N).
     std::uint64_t requests_counted() const { return rcpt_count_; }
@@ -55,7 +65,7 @@ public:
 private:
     bool passes_required_attributes(const Request& request, const Config& config, int fd) const;
     // The checks in order, FAILSAFE included: the final decision.
-    Decision decide(CheckContext& ctx) const;
+    Decision decide(CheckContext& ctx, RequestProgress* progress) const;
     // Whether a check after `index` takes over a Pass (the throttles).
     bool handed_on_after(std::size_t index, const Config& config) const;
     Decision failsafe(CheckContext& ctx, std::string_view check_name) const;

@@ -137,10 +137,10 @@ void Connection::dispatch(std::string_view raw_request) {
         normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr)));
     job.config = config;
     job.arrived = std::chrono::steady_clock::now();
-    job.answered = std::make_shared<std::atomic<bool>>(false);
+    job.progress = std::make_shared<RequestProgress>();
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(config->request_timeout);
-    in_flight_.push_back({job.sequence, job.request, job.config, job.answered, deadline, {}});
+    in_flight_.push_back({job.sequence, job.request, job.config, job.progress, deadline, {}});
     if (in_flight_.size() == 1) arm_deadline();
     server_.submit(std::move(job));
 }
@@ -184,9 +184,10 @@ void Connection::answer_overdue() {
     const auto now = std::chrono::steady_clock::now();
     for (auto& pending : in_flight_) {
         if (pending.reply || pending.deadline > now) continue;
-        if (pending.answered->exchange(true)) continue;
+        if (pending.progress->answered.exchange(true)) continue;
         log_overdue(peer_, pending.config->request_timeout);
-        pending.reply = server_.pipeline().answer_without_database(*pending.request, *pending.config);
+        pending.reply = server_.pipeline().answer_without_database(*pending.request, *pending.config,
+                                                                      pending.progress.get());
     }
 }
 

@@ -37,6 +37,7 @@
 
 #include "config/config.h"
 #include "protocol/framer.h"
+#include "policy/pipeline.h"
 #include "protocol/request.h"
 
 namespace policyd {
@@ -64,7 +65,7 @@ private:
         std::uint64_t sequence;
         std::shared_ptr<const Request> request;
         std::shared_ptr<const Config> config;
-        std::shared_ptr<std::atomic<bool>> answered;
+        std::shared_ptr<RequestProgress> progress;
         std::chrono::steady_clock::time_point deadline;
         std::optional<std::string> reply;
     };

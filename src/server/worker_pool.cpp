@@ -53,8 +53,8 @@ void WorkerPool::run() {
             job = std::move(queue_.front());
             queue_.pop_front();
         }
-        if (*job.answered) continue;  // too late: the loop already answered it
-        job.reply = pipeline_.evaluate(*job.request, *job.config, session, job.fd);
+        if (job.progress->answered) continue;  // too late: the loop already answered it
+        job.reply = pipeline_.evaluate(*job.request, *job.config, session, job.fd, job.progress.get());
         on_done_(std::move(job));
     }
 }

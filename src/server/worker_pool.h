@@ -40,9 +40,9 @@ struct Job {
     int fd = -1;                 // for the reference's "invalid" log lines
     std::shared_ptr<const Request> request;
     std::shared_ptr<const Config> config;  // the configuration it arrived under
-    // Set by the event loop when it answered the request itself because
-    // REQUEST_TIMEOUT passed; a worker then skips the job.
-    std::shared_ptr<std::atomic<bool>> answered;
+    // Shared with the connection, which answers the request itself when
+    // REQUEST_TIMEOUT passes; a worker then skips the job.
+    std::shared_ptr<RequestProgress> progress;
     std::string reply;           // filled in by the worker
     std::chrono::steady_clock::time_point arrived;  // complete request read (for latency)
 };
