@@ -57,6 +57,9 @@ public:
     // The current request exceeded max_bytes; the connection should close.
     bool too_large() const { return too_large_; }
 
+    // Bytes of a request that is not complete yet are buffered.
+    bool has_partial() const { return start_ < buf_.size(); }
+
 private:
     std::size_t max_bytes_;
     std::string buf_;

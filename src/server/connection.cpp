@@ -124,6 +124,24 @@ bool Connection::frame_input(std::size_t max_in_flight) {
             return false;
         }
     }
+    return !request_too_slow();
+}
+
+// A client trickling a request byte by byte (slowloris) resets the idle
+// timer with every byte; IDLE_TIMEOUT also bounds how long one request may
+// take to arrive. Postfix sends a request in one write.
+bool Connection::request_too_slow() {
+    if (!framer_.has_partial()) {
+        partial_since_.reset();
+        return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!partial_since_) partial_since_ = now;
+    const long limit = server_.config()->idle_timeout;
+    if (limit <= 0 || now - *partial_since_ < std::chrono::seconds(limit)) return false;
+    log::line("warning: request from " + peer_ + " not complete after " + std::to_string(limit) +
+              "s (IDLE_TIMEOUT), closing the connection");
+    server_.close_connection(id_);
     return true;
 }
 

@@ -78,8 +78,11 @@ private:
     void read_requests();
     // Frames the input buffer and dispatches its requests until
     // `max_in_flight` are in flight. Returns false if the connection was
-    // closed (request too large): `this` is gone then.
+    // closed (request too large or too slow): `this` is gone then.
     bool frame_input(std::size_t max_in_flight);
+    // Closes the connection when one request has been arriving for longer
+    // than IDLE_TIMEOUT. Returns true if it did: `this` is gone then.
+    bool request_too_slow();
     void dispatch(std::string_view raw_request);
     void write_ready_replies();
     void update_reading();
@@ -98,6 +101,8 @@ private:
     std::deque<InFlight> in_flight_;
     std::uint64_t next_sequence_ = 0;
     bool draining_ = false;
+    // When the request now being received started to arrive.
+    std::optional<std::chrono::steady_clock::time_point> partial_since_;
 };
 
 }  // namespace policyd

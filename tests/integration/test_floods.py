@@ -155,6 +155,29 @@ def test_slowloris_clients_do_not_slow_the_others():
         lib.eq(d.proc.poll(), None, "daemon alive")
 
 
+def test_slowloris_request_is_cut_off_after_idle_timeout():
+    # every byte resets the idle timer; the request as a whole must still arrive in time
+    request = lib.request_bytes({"recipient": "trickle@example.org"})
+    with lib.Daemon({"IDLE_TIMEOUT": "2s"}) as d:
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+        start = time.monotonic()
+        closed_after = None
+        try:
+            for i in range(len(request) - 1):  # never the final byte
+                s.send(request[i:i + 1])
+                time.sleep(0.25)
+                if time.monotonic() - start > 8:
+                    break
+        except OSError:
+            closed_after = time.monotonic() - start
+        finally:
+            s.close()
+        lib.ok(closed_after is not None, "the trickling connection was closed")
+        lib.ok(2.0 <= closed_after <= 4.0, "closed after %.1fs (IDLE_TIMEOUT=2s)" % closed_after)
+        lib.ok("not complete after 2s" in d.output(), "the cut-off is logged")
+        lib.eq(d.request(), lib.GREY_DEFER, "others are still served")
+
+
 def test_client_that_never_reads_its_replies():
     request = lib.request_bytes({"recipient": "greedy@example.org"})
     # long replies, so that the daemon's socket buffer fills within a few thousand requests

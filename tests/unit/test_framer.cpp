@@ -247,3 +247,17 @@ TEST_CASE("format_reply ends the action line with an empty line", "[reply]")
     CHECK(policyd::format_reply("action=defer_if_permit Policy rejection: Please try later.") ==
           "action=defer_if_permit Policy rejection: Please try later.\n\n");
 }
+
+TEST_CASE("has_partial tells whether a request is still arriving", "[framer]") {
+    RequestFramer framer;
+    CHECK_FALSE(framer.has_partial());
+    framer.feed("a=b\n", 4);
+    CHECK(framer.has_partial());
+    CHECK_FALSE(framer.next());
+    framer.feed("\n", 1);
+    REQUIRE(framer.next());
+    CHECK_FALSE(framer.has_partial());
+    framer.feed("c=d\n\ne", 6);
+    REQUIRE(framer.next());
+    CHECK(framer.has_partial());  // "e" begins the next request
+}
