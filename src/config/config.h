@@ -1,0 +1,211 @@
+// NAME
+//   config.h - policyd.conf: every key of the reference, and ours
+// SYNOPSIS
+//   #include "config/config.h"
+//   Config c = load_config("/etc/policyd.conf");     // throws ConfigError
+//   Config c = parse_config(text, "policyd.conf");
+//   for (const auto& line : config_dump(c, PACKAGE_VERSION)) log(line);
+// DESCRIPTION
+//   Reads the file the way the reference's generic.c:read_conf does (spec
+//   core.md §5): a setting is a line starting at column 0 with KEY=
+//   (case-sensitive), unknown keys are ignored, the last duplicate wins,
+//   lines longer than 255 bytes are split like fgets(256) did, and every key
+//   keeps its reference parser (INT, FILTERED, RAW, DURATION, SYSLOG; see
+//   values.h). A missing key takes the value the reference program used,
+//   not the one the shipped comments claim.
+//
+//   Where we differ from the reference, on purpose:
+//   - A missing *_REJECTION text takes the shipped text (the reference
+//     crashed on first use).
+//   - *_TEMP_REJECT flags are applied when the whole file has been read, so
+//     their position in the file no longer matters (same result for the
+//     shipped layout).
+//   - INT values that are not numbers ("yes", "", "3x") are errors naming
+//     file, line and key; the reference read them as 0. INTs are 64-bit.
+//   - UID and GID accept user and group names; an unknown name is an error
+//     (the reference turned names into 0, i.e. root).
+//   - CONN_ACL is parsed into networks and enforced by the server. It is
+//     split on spaces and commas of the raw line (the reference's filter
+//     deleted commas and capped it at 55 characters); quotes are dropped and
+//     a '#' word starts a comment. An invalid entry is an error.
+//   - GREYLIST_HOSTADDR outside 1..4 is stored as 3 (the reference clamped
+//     it later, in main).
+//   - The password is never part of the DEBUG dump.
+//
+//   A Config is a plain value: built once, then only read (a reload builds
+//   a new one). It holds no references to the text it was parsed from.
+#pragma once
+
+#include <syslog.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/cidr.h"
+
+namespace policyd {
+
+// A configuration that cannot be used. what() names the file, the line and
+// the key, e.g. "policyd.conf:52: TRIPLET_TIME: fatal: invalid time unit: 240".
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// One field per key, named like the key in lower case. INT keys and flags
+// are longs (flags are on only when ==1, like the reference); durations are
+// seconds. Initialisers are the values used when the key is absent.
+struct Config {
+    // ---- database
+    std::string mysqlhost;   // "" : client library default (local socket)
+    std::string mysqldbase;
+    std::string mysqluser;
+    std::string mysqlpass;
+    std::string mysqlopt;    // parsed, never used (as in the reference)
+    long mysqlport = 0;      // 0: client default (3306)
+    long failsafe = 0;       // 0: fail closed
+    long database_keepalive = 0;
+
+    // ---- daemon
+    long debug = 0;
+    long daemon = 0;
+    std::string bindhost;    // "": wildcard
+    long bindport = 0;
+    std::string pidfile;     // "": none
+    int syslog_facility = LOG_MAIL | LOG_INFO;  // SYSLOG_FACILITY; also when it parses to 0
+    std::string chroot;
+    long uid = 0;            // resolved UID
+    long gid = 0;            // resolved GID
+    std::string uid_text;    // UID as written (number or user name)
+    std::string gid_text;    // GID as written (number or group name)
+    std::vector<Cidr> conn_acl;
+
+    // ---- whitelisting
+    long whitelisting = 0;
+    long whitelistnull = 0;
+    long whitelistsender = 0;
+    long whitelistdnsname = 0;
+    long auto_white_listing = 0;
+    long auto_whitelist_number = 0;
+    long auto_whitelist_netblock = 0;
+    long auto_whitelist_expire = 0;
+
+    // ---- blacklisting
+    long blacklisting = 0;
+    long blacklistdnsname = 0;
+    long blacklist_temp_reject = 0;
+    long blacklist_netblock = 0;
+    std::string blacklist_rejection = "Policyd Rejection: Abuse. Go away.";
+    long blacklist_timeout = 0;  // parsed, never used (as in the reference)
+    long auto_black_listing = 0;
+    long auto_blacklist_number = 0;
+    long auto_blacklist_expire = 0;
+    long rcpt_acl = 0;
+    long blacklist_helo = 0;
+    long blacklist_helo_auto_expire = 0;
+    long blacklistsender = 0;
+
+    // ---- HELO randomization (HRP)
+    long helo_check = 0;
+    long helo_max_count = 0;
+    long helo_blacklist_auto_expire = 0;
+    long helo_auto_expire = 0;
+
+    // ---- spamtrap
+    long spamtrapping = 0;
+    std::string spamtrap_rejection = "Policy rejection: Abuse. Go away.";
+    long spamtrap_auto_expire = 0;
+
+    // ---- greylisting
+    long greylisting = 0;
+    std::string greylist_rejection = "Policy rejection: Please try later.";
+    long greylist_x_header = 0;
+    long greylist_hostaddr = 3;  // always 1..4
+    long training_mode = 0;
+    long training_policy_timeout = 0;
+    long triplet_time = 0;
+    long optinout = 0;
+    long optinoutall = 0;
+    long triplet_auth_timeout = 0;
+    long triplet_unauth_timeout = 0;
+
+    // ---- sender throttle
+    long senderthrottle = 0;
+    long sender_throttle_envelope = 0;
+    long sender_throttle_sasl = 0;
+    long sender_throttle_host = 0;
+    long quota_exceeded_temp_reject = 0;
+    std::string sender_quota_rejection = "Policy rejection: Quota Exceeded.";
+    std::string sender_size_rejection = "Policy rejection: Message size too big.";
+    long sendermsglimit = 0;
+    long senderrcptlimit = 0;
+    long senderquotalimit = 0;
+    long sendertimelimit = 0;
+    long sendermsgsize = 0;
+    long sender_inactive_expire = 0;
+    long sender_throttle_autoblacklist = 0;
+    long sender_throttle_autoblacklist_number = 0;
+    long sender_throttle_autoblacklist_expire = 0;
+
+    // ---- recipient throttle
+    long recipientthrottle = 0;
+    long recipientmsglimit = 0;
+    long recipienttimelimit = 0;
+    std::string recipient_quota_rejection = "Policy rejection: Quota Exceeded.";
+    long recipient_inactive_expire = 0;
+
+    // ---- ours: server tuning
+    long workers = 4;               // database worker threads
+    long max_connections = 10000;
+    long idle_timeout = 300;        // 0: never
+    long max_request_size = 65536;  // bytes
+    long mysql_timeout = 5;         // connect/read/write timeout
+    std::string mysqlsocket;        // unix socket path; "": client default
+    long stats_interval = 0;        // 0: no periodic statistics line
+
+    // ---- ours: distributed origin check
+    long distributed_origin = 0;
+    long distributed_origin_time = 3600;
+    long distributed_origin_limit = 10;
+    long distributed_origin_netblock = 1;  // 1: /24 (IPv4), /64 (IPv6)
+    std::string distributed_origin_keys = "both";  // "sasl", "sender" or "both"
+    long distributed_origin_temp_reject = 1;
+    std::string distributed_origin_rejection = "Policy rejection: Too many origins for this sender.";
+    long distributed_origin_blacklist = 0;
+    long distributed_origin_blacklist_expire = 86400;
+
+    // ---- built reply lines, without the trailing "\n\n"; see build_replies()
+    std::string greylist_reply;            // action=defer_if_permit <GREYLIST_REJECTION>
+    std::string blacklist_reply;           // defer_if_permit if BLACKLIST_TEMP_REJECT==1, else reject
+    std::string spamtrap_reply;            // always reject
+    std::string sender_quota_reply;        // defer_if_permit if QUOTA_EXCEEDED_TEMP_REJECT==1
+    std::string recipient_quota_reply;     // same rule
+    std::string sender_size_reply;         // always reject
+    std::string distributed_origin_reply;  // defer_if_permit if DISTRIBUTED_ORIGIN_TEMP_REJECT==1
+
+    // ---- about the file itself
+    std::vector<std::string> unknown_keys;  // KEY= lines we do not know, in file order
+    std::vector<std::string> warnings;      // "file:line: KEY: note", for -t and the log
+
+    // Starts with every absent-key value and the replies built from them.
+    Config();
+    // Rebuilds the *_reply lines from the texts and *_TEMP_REJECT flags; call
+    // it after changing those fields (parse_config does).
+    void build_replies();
+};
+
+// Parses the text of a policyd.conf; `source_name` is used in messages.
+Config parse_config(std::string_view text, const std::string& source_name);
+
+// Reads and parses a file. An unreadable file throws
+// "fopen(): <strerror>: <path>", the reference's text.
+Config load_config(const std::string& path);
+
+// The reference's DEBUG>0 dump (spec core.md §5.6), one log line per element
+// (section separators are empty strings), followed by our own keys. The
+// password shows as "(hidden)"; the MySQL client version line is left out.
+std::vector<std::string> config_dump(const Config& config, std::string_view version);
+
+}  // namespace policyd
