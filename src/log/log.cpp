@@ -15,25 +15,28 @@ namespace policyd::log {
 namespace {
 
 std::mutex stdout_mutex;
-std::atomic<bool> use_syslog{false};
+enum class Sink { Stdout, Syslog, Nowhere };
+std::atomic<Sink> sink{Sink::Stdout};
 std::atomic<int> syslog_priority{LOG_MAIL | LOG_INFO};
 std::atomic<long> debug_level{0};
 
 }  // namespace
 
-void to_stdout() { use_syslog = false; }
+void to_stdout() { sink = Sink::Stdout; }
+void to_nowhere() { sink = Sink::Nowhere; }
 
 void to_syslog(const char* ident, int facility_and_priority) {
     openlog(ident, 0, 0);
     syslog_priority = facility_and_priority;
-    use_syslog = true;
+    sink = Sink::Syslog;
 }
 
 void set_debug_level(long level) { debug_level = level; }
 bool debug_enabled(long level) { return debug_level >= level; }
 
 void line(std::string_view text) {
-    if (use_syslog) {
+    if (sink == Sink::Nowhere) return;
+    if (sink == Sink::Syslog) {
         syslog(syslog_priority, "%.*s", static_cast<int>(text.size()), text.data());
         return;
     }

@@ -44,19 +44,6 @@ Peer describe_peer(const sockaddr* address) {
     return peer;
 }
 
-db::Settings database_settings(const Config& c) {
-    db::Settings s;
-    s.host = c.mysqlhost;
-    s.port = static_cast<unsigned>(c.mysqlport);
-    s.socket = c.mysqlsocket;
-    s.user = c.mysqluser;
-    s.password = c.mysqlpass;
-    s.database = c.mysqldbase;
-    s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
-    s.io_timeout_s = s.connect_timeout_s;
-    return s;
-}
-
 event_base* make_base() {
     static const int threads_ready = evthread_use_pthreads();  // once, before any base
     (void)threads_ready;

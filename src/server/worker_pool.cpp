@@ -4,6 +4,19 @@
 
 namespace policyd {
 
+db::Settings database_settings(const Config& c) {
+    db::Settings s;
+    s.host = c.mysqlhost;
+    s.port = static_cast<unsigned>(c.mysqlport);
+    s.socket = c.mysqlsocket;
+    s.user = c.mysqluser;
+    s.password = c.mysqlpass;
+    s.database = c.mysqldbase;
+    s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
+    s.io_timeout_s = s.connect_timeout_s;
+    return s;
+}
+
 WorkerPool::WorkerPool(unsigned workers, db::Settings settings, const Pipeline& pipeline,
                        Done on_done)
     : settings_(std::move(settings)), pipeline_(pipeline), on_done_(std::move(on_done)) {

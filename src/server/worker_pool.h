@@ -41,6 +41,11 @@ struct Job {
     std::string reply;           // filled in by the worker
 };
 
+// The database settings of a configuration (MYSQLHOST, MYSQLPORT, MYSQLSOCKET,
+// MYSQLUSER, MYSQLPASS, MYSQLDBASE, MYSQL_TIMEOUT): what every worker's
+// session, and policyd-bench's database floor, connect with.
+db::Settings database_settings(const Config& config);
+
 class WorkerPool {
 public:
     using Done = std::function<void(Job&&)>;
