@@ -41,8 +41,13 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // A worker's reply for request `sequence` of this connection.
-    void deliver(std::uint64_t sequence, std::string reply);
+    // A worker's reply for request `sequence` of this connection. Replies
+    // that are next in order wait in the connection until flush(); returns
+    // true when the connection needs a flush() and did not before.
+    bool deliver(std::uint64_t sequence, std::string reply);
+    // Writes the waiting replies, then closes if draining and done, or
+    // reads on. May destroy the connection (through close_connection()).
+    void flush();
     // Stop reading and close once the replies in flight are written.
     void drain();
     std::uint64_t id() const { return id_; }
@@ -60,7 +65,6 @@ private:
 
     void read_requests();
     void dispatch(std::string_view raw_request);
-    void write_ready_replies();
     void update_reading();
     // Closes when draining and nothing is left to write. Returns true if
     // `this` was destroyed.
@@ -72,6 +76,7 @@ private:
     bufferevent* bev_;
     RequestFramer framer_;
     std::deque<InFlight> in_flight_;
+    std::string unsent_;  // replies in order, "\n\n"-terminated, until flush()
     std::uint64_t next_sequence_ = 0;
     bool draining_ = false;
 };

@@ -4,7 +4,8 @@
 //   Workers hand finished jobs back through a mutex-guarded vector and
 //   event_active() on one internal event; the loop thread then delivers each
 //   reply to its connection, if that connection still exists (a client
-//   that disconnected early simply loses its late replies).
+//   that disconnected early simply loses its late replies), and writes each
+//   connection's replies of the batch with one send().
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -164,9 +165,16 @@ void Server::deliver_completed() {
         std::lock_guard<std::mutex> lock(completed_mutex_);
         done.swap(completed_);
     }
+    // All replies first, then one write per connection for the whole batch.
+    std::vector<std::uint64_t> to_flush;
     for (Job& job : done) {
         auto it = connections_.find(job.connection_id);
-        if (it != connections_.end()) it->second->deliver(job.sequence, std::move(job.reply));
+        if (it != connections_.end() && it->second->deliver(job.sequence, std::move(job.reply)))
+            to_flush.push_back(job.connection_id);
+    }
+    for (std::uint64_t id : to_flush) {
+        auto it = connections_.find(id);  // an earlier flush may have closed it
+        if (it != connections_.end()) it->second->flush();
     }
 }
 
