@@ -60,8 +60,10 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
       config_path_(std::move(config_path)),
       base_(make_base()),
       pipeline_(Pipeline::standard()) {
+    // Backlog 0: the socket already listens with bind_listener()'s backlog;
+    // -1 would make libevent listen() again with 128.
     listener_ = evconnlistener_new(base_, &Server::on_accept, this,
-                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd);
+                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
     evconnlistener_set_error_cb(listener_, &Server::on_accept_error);
     completed_event_ = event_new(base_, -1, 0, &Server::on_completed, this);
     resume_accept_event_ = evtimer_new(
