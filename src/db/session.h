@@ -44,6 +44,11 @@ struct Settings {
     int connect_timeout_s = 5;   // the reference's 5 s budget
     int io_timeout_s = 5;        // read/write timeout of one statement
     int reconnect_backoff_s = 5; // how long a failed connect refuses retries
+    // innodb_lock_wait_timeout of the connection; 0 keeps the server's (50 s).
+    // Below io_timeout_s, a statement stuck behind a row lock fails on the
+    // server (error 1205) instead of being abandoned by the client: an
+    // abandoned statement goes on waiting and runs when the lock is freed.
+    int lock_wait_timeout_s = 0;
 };
 
 class Error : public std::runtime_error {

@@ -2,6 +2,8 @@
 //   worker_pool.cpp - worker threads, one database session each (see worker_pool.h)
 #include "server/worker_pool.h"
 
+#include <algorithm>
+
 namespace policyd {
 
 db::Settings database_settings(const Config& c) {
@@ -14,6 +16,7 @@ db::Settings database_settings(const Config& c) {
     s.database = c.mysqldbase;
     s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
     s.io_timeout_s = s.connect_timeout_s;
+    s.lock_wait_timeout_s = std::max(1, s.io_timeout_s - 1);
     return s;
 }
 
