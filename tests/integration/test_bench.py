@@ -138,24 +138,23 @@ class FakeServer:
         self.sock.close()
 
 
-def test_unanswered_requests_count_as_timeouts():
-    server = FakeServer("silent")
+def bench_fake_server(behaviour, *args):
+    """policyd-bench against a FakeServer; nothing is answered, so it exits 1."""
+    server = FakeServer(behaviour)
     try:
-        r = run_json("127.0.0.1:%d" % server.port, "--requests", "4", "--connections", "4",
-                     "--timeout", "0.5", expect_status=1)
+        return run_json("127.0.0.1:%d" % server.port, *args, expect_status=1)
     finally:
         server.close()
+
+
+def test_unanswered_requests_count_as_timeouts():
+    r = bench_fake_server("silent", "--requests", "4", "--connections", "4", "--timeout", "0.5")
     lib.eq(r["requests"], {"sent": 4, "answered": 0, "timeouts": 4, "errors": 0}, "requests")
     lib.eq(r["replies"], {}, "replies")
 
 
 def test_closed_connections_count_as_errors():
-    server = FakeServer("hangup")
-    try:
-        r = run_json("127.0.0.1:%d" % server.port, "--requests", "6", "--connections", "2",
-                     "--timeout", "5", expect_status=1)
-    finally:
-        server.close()
+    r = bench_fake_server("hangup", "--requests", "6", "--connections", "2", "--timeout", "5")
     lib.eq(r["requests"]["answered"], 0, "answered")
     lib.eq(r["requests"]["errors"], 6, "errors: each request lost with its connection")
 
