@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
 
     db::Settings settings = db::settings_from_config(config);
     settings.io_timeout_s = kStatementTimeout;
+    settings.lock_wait_timeout_s = 0;  // the server's: a batch may wait for the daemons
     settings.log_outages = false;  // reported below, in cleanup's words
     db::Session session(settings);
     log::line("connecting to mysql database: " + config.mysqlhost);

@@ -2,6 +2,8 @@
 //   config_settings.cpp - db::Settings from a Config (see config_settings.h)
 #include "db/config_settings.h"
 
+#include <algorithm>
+
 namespace policyd::db {
 
 Settings settings_from_config(const Config& c) {
@@ -14,6 +16,9 @@ Settings settings_from_config(const Config& c) {
     s.database = c.mysqldbase;
     s.connect_timeout_s = static_cast<int>(c.mysql_timeout > 0 ? c.mysql_timeout : 5);
     s.io_timeout_s = s.connect_timeout_s;
+    // A statement behind a row lock must fail on the server before the
+    // client gives up on it, or it runs later, unseen (see session.h).
+    s.lock_wait_timeout_s = std::max(1, s.io_timeout_s - 1);
     return s;
 }
 

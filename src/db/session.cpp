@@ -117,6 +117,17 @@ void Session::open() {
     }
     if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
+    if (settings_.lock_wait_timeout_s > 0) {
+        try {
+            std::unique_ptr<sql::PreparedStatement> set(
+                conn_->prepareStatement("SET SESSION innodb_lock_wait_timeout = ?"));
+            set->setInt(1, settings_.lock_wait_timeout_s);
+            set->execute();
+        } catch (const sql::SQLException&) {
+            // A server without the variable keeps its own wait; a lost
+            // connection shows on the next statement.
+        }
+    }
 }
 
 void Session::connect() {

@@ -53,6 +53,11 @@ struct Settings {
     bool log_outages = true;     // the daemon's once-per-process outage/recovery
                                  // lines; programs that report errors themselves
                                  // (cleanup) turn them off
+    // innodb_lock_wait_timeout of the connection; 0 keeps the server's (50 s).
+    // Below io_timeout_s, a statement stuck behind a row lock fails on the
+    // server (error 1205) instead of being abandoned by the client: an
+    // abandoned statement goes on waiting and runs when the lock is freed.
+    int lock_wait_timeout_s = 0;
 };
 
 class Error : public std::runtime_error {

@@ -52,8 +52,13 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // A worker's reply for request `sequence` of this connection.
-    void deliver(std::uint64_t sequence, std::string reply);
+    // A worker's reply for request `sequence` of this connection. Replies
+    // that are next in order wait in the connection until flush(); returns
+    // true when the connection needs a flush() and did not before.
+    bool deliver(std::uint64_t sequence, std::string reply);
+    // Writes the waiting replies, then closes if draining and done, or
+    // reads on. May destroy the connection (through close_connection()).
+    void flush();
     // Stop reading and close once every request already received is
     // answered and written.
     void drain();
@@ -84,7 +89,8 @@ private:
     // than IDLE_TIMEOUT. Returns true if it did: `this` is gone then.
     bool request_too_slow();
     void dispatch(std::string_view raw_request);
-    void write_ready_replies();
+    // Moves the replies that are next in order to unsent_.
+    void take_ready_replies();
     void update_reading();
     void answer_overdue();
     void arm_deadline();
@@ -99,6 +105,7 @@ private:
     event* deadline_timer_;
     RequestFramer framer_;
     std::deque<InFlight> in_flight_;
+    std::string unsent_;  // replies in order, "\n\n"-terminated, until flush()
     std::uint64_t next_sequence_ = 0;
     bool draining_ = false;
     // When the request now being received started to arrive.

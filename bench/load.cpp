@@ -1,0 +1,46 @@
+// NAME
+//   load.cpp - request budget and progress display (see load.h)
+#include "load.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "report.h"
+
+namespace bench {
+
+void Budget::start() {
+    if (plan_.duration > 0)
+        deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(plan_.duration));
+}
+
+bool Budget::take() {
+    if (plan_.requests && taken_.fetch_add(1, std::memory_order_relaxed) >= plan_.requests)
+        return false;
+    return Clock::now() < deadline_;
+}
+
+bool Budget::open() const {
+    if (plan_.requests && taken_.load(std::memory_order_relaxed) >= plan_.requests) return false;
+    return Clock::now() < deadline_;
+}
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
+}
+
+void watch(const Live& live, Clock::time_point start, bool show,
+           const std::function<bool()>& finished) {
+    while (!finished()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (!show) continue;
+        const std::string line =
+            progress_line(seconds_between(start, Clock::now()), live.answered.load(),
+                          live.timeouts.load(), live.errors.load(), live.open_connections.load());
+        std::fprintf(stderr, "\r%s\033[K", line.c_str());
+    }
+    if (show) std::fprintf(stderr, "\r\033[K");
+}
+
+}  // namespace bench

@@ -1,0 +1,50 @@
+// NAME
+//   server_status.cpp - MariaDB status counters and process memory (see server_status.h)
+#include "server_status.h"
+
+#include <fstream>
+#include <string>
+
+namespace bench {
+
+DbCounters read_counters(policyd::db::Session& session) {
+    // information_schema, unlike SHOW, can be a prepared statement.
+    const auto rows = session.query(
+        "SELECT UPPER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+        "WHERE VARIABLE_NAME IN ('Questions','Com_stmt_execute','Com_stmt_prepare')");
+    DbCounters c;
+    for (const auto& row : rows) {
+        if (row.size() < 2 || !row[0] || !row[1]) continue;
+        const std::uint64_t value = std::stoull(*row[1]);
+        if (*row[0] == "QUESTIONS") c.questions = value;
+        if (*row[0] == "COM_STMT_EXECUTE") c.stmt_execute = value;
+        if (*row[0] == "COM_STMT_PREPARE") c.stmt_prepare = value;
+    }
+    return c;
+}
+
+DbCounters counters_spent(const DbCounters& before, const DbCounters& after) {
+    // The second reading is one executed statement of our own.
+    auto spent = [](std::uint64_t b, std::uint64_t a, std::uint64_t own) {
+        return a >= b + own ? a - b - own : 0;
+    };
+    return {spent(before.questions, after.questions, 1),
+            spent(before.stmt_execute, after.stmt_execute, 1),
+            spent(before.stmt_prepare, after.stmt_prepare, 0)};
+}
+
+std::optional<std::uint64_t> resident_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            std::uint64_t kb = 0;
+            if (status >> kb) return kb;
+            return std::nullopt;
+        }
+        status.ignore(4096, '\n');
+    }
+    return std::nullopt;
+}
+
+}  // namespace bench

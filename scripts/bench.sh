@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - short benchmark of policyd against its database floor (make bench).
+#
+# Usage: scripts/bench.sh [BUILDDIR]        (BUILDDIR holds src/policyd and bench/policyd-bench;
+#                                            default: the repo itself)
+# For every mix:
+#   1. a fresh database policyd_bench in a private MariaDB (scripts/mariadb.sh; WORKDIR
+#      BUILDDIR/work/bench/mariadb, port $BENCH_MARIADB_PORT or a free one), with the whitelist
+#      row 203.0.113.% and the blacklist row 192.0.2.% the whitelisted/blacklisted mixes use;
+#   2. policyd.conf = the repo's shipped policyd.conf with the private database, a free port,
+#      TRIPLET_TIME=0 (so the seeded retry triplets pass) and the mix's own switches
+#      (blacklisted: BLACKLISTING=1, throttled: SENDERTHROTTLE=1);
+#   3. the daemon on that port, logging to a file; policyd-bench against it for $BENCH_SECONDS s
+#      at $BENCH_CONNECTIONS connections (--json), with round trips from Questions;
+#   4. the daemon stopped, then policyd-bench --db-floor with the same configuration, once with
+#      $BENCH_CONNECTIONS threads (the same concurrency) and once with WORKERS threads (the
+#      daemon's own number of database connections); the better one is the floor.
+# Prints one table row per mix: daemon requests/s, p50/p99, both floors, the daemon as a
+# fraction of the floor, round trips per request. JSON of every run in BUILDDIR/work/bench/.
+# Everything it started is stopped on exit. The machine's other load skews absolute figures:
+# compare the ratios, which come from runs made seconds apart.
+#
+# Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (100), BENCH_MIXES (all seven),
+#              BENCH_MARIADB_PORT (13326, or a free port if taken).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$repo}" && pwd)
+policyd=$build/src/policyd
+bench=$build/bench/policyd-bench
+seconds=${BENCH_SECONDS:-5}
+connections=${BENCH_CONNECTIONS:-100}
+mixes=${BENCH_MIXES:-new retry whitelisted blacklisted throttled multi-rcpt mixed}
+out=$build/work/bench
+mkdir -p "$out"
+for f in "$policyd" "$bench"; do
+  [ -x "$f" ] || { echo "bench.sh: $f is not built (make first)" >&2; exit 1; }
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+export WORKDIR=$out/mariadb MARIADB_DB=policyd_bench
+export MARIADB_PORT=${BENCH_MARIADB_PORT:-13326}
+if ! "$repo/scripts/mariadb.sh" status >/dev/null 2>&1 && port_busy "$MARIADB_PORT"; then
+  MARIADB_PORT=$(free_port)
+fi
+daemon_pid=
+cleanup() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+  "$repo/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+"$repo/scripts/mariadb.sh" start >/dev/null
+
+# The shipped policyd.conf with KEY=value overrides replaced in place (or appended).
+write_conf() {  # file KEY=value...
+  local file=$1; shift
+  python3 - "$repo/policyd.conf" "$file" "$@" <<'EOF'
+import re, sys
+src, dst, pairs = sys.argv[1], sys.argv[2], [a.split("=", 1) for a in sys.argv[3:]]
+want = dict(pairs)
+lines = []
+for line in open(src):
+    m = re.match(r"^([A-Z_]+)=", line)
+    if m and m.group(1) in want:
+        line = "%s=%s\n" % (m.group(1), want.pop(m.group(1)))
+    lines.append(line)
+lines += ["%s=%s\n" % (k, v) for k, v in pairs if k in want]
+open(dst, "w").write("".join(lines))
+EOF
+}
+
+mix_switches() {
+  case $1 in
+    blacklisted) echo BLACKLISTING=1 ;;
+    throttled) echo SENDERTHROTTLE=1 ;;
+  esac
+}
+
+wait_listening() {  # port pid
+  local i
+  for i in $(seq 1 100); do
+    port_busy "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+workers=4
+for mix in $mixes; do
+  "$repo/scripts/mariadb.sh" reset >/dev/null
+  "$repo/scripts/mariadb.sh" sql -e "
+    INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('203.0.113.%','policyd-bench',0);
+    INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('192.0.2.%','policyd-bench',0);"
+  port=$(free_port)
+  conf=$out/$mix.conf
+  # shellcheck disable=SC2046
+  write_conf "$conf" MYSQLHOST='"127.0.0.1"' MYSQLPORT="$MARIADB_PORT" MYSQLDBASE="\"$MARIADB_DB\"" \
+    DAEMON=0 DEBUG=0 BINDHOST=127.0.0.1 BINDPORT="$port" PIDFILE="$out/policyd.pid" CHROOT=/ \
+    UID="$(id -u)" GID="$(id -g)" TRIPLET_TIME=0 $(mix_switches "$mix")
+  workers=$(sed -n 's/^WORKERS=//p' "$conf" | tail -n 1); workers=${workers:-4}
+
+  "$policyd" -c "$conf" >"$out/$mix.daemon.log" 2>&1 &
+  daemon_pid=$!
+  wait_listening "$port" "$daemon_pid" || { cat "$out/$mix.daemon.log" >&2; echo "bench.sh: policyd did not start" >&2; exit 1; }
+  "$bench" "127.0.0.1:$port" --mix "$mix" --duration "$seconds" --connections "$connections" \
+    --config "$conf" --json >"$out/$mix.daemon.json"
+  kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=
+
+  "$bench" --db-floor --config "$conf" --mix "$mix" --duration "$seconds" \
+    --connections "$connections" --json >"$out/$mix.floor.json"
+  "$bench" --db-floor --config "$conf" --mix "$mix" --duration "$seconds" \
+    --connections "$workers" --json >"$out/$mix.floor-workers.json"
+  echo "bench.sh: $mix done" >&2
+done
+
+python3 - "$out" "$connections" "$workers" $mixes <<'EOF'
+import json, os, sys
+out, connections, workers, mixes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+def load(mix, kind):
+    with open(os.path.join(out, "%s.%s.json" % (mix, kind))) as f:
+        return json.load(f)
+print("%-12s %9s %7s %7s %11s %11s %7s %6s  %s" % (
+    "mix", "daemon/s", "p50 ms", "p99 ms", "floor@%s/s" % connections, "floor@%s/s" % workers,
+    "ratio", "rt/req", "replies"))
+for mix in mixes:
+    d, f, w = load(mix, "daemon"), load(mix, "floor"), load(mix, "floor-workers")
+    floor = max(f["requests_per_second"], w["requests_per_second"])
+    rt = d["database"]["round_trips_per_request"] if d.get("database") and "round_trips_per_request" in d["database"] else float("nan")
+    replies = ", ".join("%s %d" % (k[:40], v) for k, v in sorted(d["replies"].items(), key=lambda kv: -kv[1]))
+    bad = d["requests"]["timeouts"] + d["requests"]["errors"]
+    print("%-12s %9.0f %7.2f %7.2f %11.0f %11.0f %7.2f %6.2f  %s%s" % (
+        mix, d["requests_per_second"], d["latency_ms"]["p50"], d["latency_ms"]["p99"],
+        f["requests_per_second"], w["requests_per_second"],
+        d["requests_per_second"] / floor if floor else 0.0, rt, replies,
+        "  (%d timeouts/errors)" % bad if bad else ""))
+print("ratio = daemon requests/s / the better floor; rt/req = MariaDB Questions per request")
+EOF

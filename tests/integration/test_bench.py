@@ -1,0 +1,167 @@
+"""tests/integration/test_bench.py - policyd-bench's output is well-formed and adds up.
+
+Runs bench/policyd-bench (beside the daemon: $POLICYD_BENCH, else <dir of $POLICYD>/../bench/)
+briefly against a real daemon, and against small fake servers for the timeout and error paths.
+Checks what the report says, never how fast anything was: every JSON field is present, sent ==
+answered + timeouts + errors, the reply counts add up to answered, and the requests really
+reached the database (triplet rows, Questions).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import threading
+
+import lib
+
+BENCH = os.environ.get("POLICYD_BENCH") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(lib.POLICYD))), "bench", "policyd-bench")
+
+FIELDS = ["mode", "target", "mix", "connections", "threads", "pipeline", "per_connection",
+          "seconds", "requests_per_second", "requests", "connect_errors", "connections_opened",
+          "latency_ms", "replies", "seed", "database", "statements", "idle_connections",
+          "server_rss_kb"]
+
+
+def run_bench(*args, timeout=60):
+    lib.ok(os.access(BENCH, os.X_OK), "policyd-bench not built at %s" % BENCH)
+    p = subprocess.run([BENCH, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def run_json(*args, expect_status=0):
+    status, out, err = run_bench(*args, "--json")
+    lib.eq(status, expect_status, "exit status (stderr: %s)" % err.strip())
+    report = json.loads(out)
+    for field in FIELDS:
+        lib.ok(field in report, "field %r missing from %s" % (field, sorted(report)))
+    req = report["requests"]
+    lib.eq(req["sent"], req["answered"] + req["timeouts"] + req["errors"],
+           "sent vs answered + timeouts + errors in %s" % req)
+    lib.eq(sum(report["replies"].values()), req["answered"], "sum of reply counts")
+    lat = report["latency_ms"]
+    if req["answered"]:
+        lib.ok(0 <= lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"],
+               "percentiles out of order: %s" % lat)
+    return report
+
+
+def count(table):
+    return int(lib.sql("SELECT COUNT(*) FROM %s" % table)[0][0])
+
+
+def test_new_mix_against_the_daemon_adds_up():
+    with lib.Daemon() as d:
+        r = run_json("127.0.0.1:%d" % d.port, "--requests", "300", "--connections", "7",
+                     "--per-connection", "10", "--config", d.conf_path)
+    lib.eq(r["mode"], "daemon", "mode")
+    lib.eq(r["requests"], {"sent": 300, "answered": 300, "timeouts": 0, "errors": 0}, "requests")
+    lib.eq(r["replies"], {lib.GREY_DEFER: 300}, "replies")
+    # 300 requests at 10 per connection: at least 30 connections were opened
+    lib.ok(r["connections_opened"] >= 30, "connections_opened %d" % r["connections_opened"])
+    lib.eq(count("triplet"), 300, "triplets the requests created")
+    db = r["database"]
+    lib.ok(db is not None and db.get("questions", 0) >= 300,
+           "database round trips measured: %s" % db)
+    lib.ok(db["round_trips_per_request"] >= 1.0, "round trips per request %s" % db)
+
+
+def test_retry_mix_is_seeded_and_passes_with_triplet_time_zero():
+    with lib.Daemon({"TRIPLET_TIME": "0"}) as d:
+        r = run_json("127.0.0.1:%d" % d.port, "--mix", "retry", "--retry-pool", "50",
+                     "--requests", "200", "--connections", "5", "--pipeline", "3")
+    lib.eq(r["seed"]["requests"]["answered"], 50, "seed second round")
+    lib.eq(r["seed"]["replies"], {"action=dunno": 50}, "seed replies")
+    lib.eq(r["replies"], {"action=dunno": 200}, "retry replies")
+    lib.eq(count("triplet"), 50, "triplets: the pool only")
+    lib.eq(r["database"], None, "no database given, none measured")
+
+
+def test_multi_rcpt_and_text_output():
+    with lib.Daemon() as d:
+        status, out, err = run_bench("127.0.0.1:%d" % d.port, "--mix", "multi-rcpt", "--rcpts", "4",
+                                     "--requests", "40", "--connections", "2")
+    lib.eq(status, 0, "exit status (%s)" % err)
+    lib.ok("40 sent, 40 answered, 0 timeouts, 0 errors" in out, "text report:\n" + out)
+    lib.ok("requests/s" in out and "p99" in out, "text report:\n" + out)
+    lib.ok("40  " + lib.GREY_DEFER in out, "reply count line:\n" + out)
+    lib.eq(count("triplet"), 40, "one triplet per recipient")
+
+
+def test_db_floor_runs_the_pipeline_without_the_daemon():
+    with lib.Daemon() as d:   # only for its policyd.conf; the floor never connects to it
+        conf = d.conf_path
+        r = run_json("--db-floor", "--config", conf, "--requests", "120", "--connections", "3")
+    lib.eq(r["mode"], "db-floor", "mode")
+    lib.eq(r["requests"]["answered"], 120, "answered")
+    lib.eq(r["replies"], {lib.GREY_DEFER: 120}, "replies")
+    lib.eq(count("triplet"), 120, "triplets the floor created")
+    lib.ok(r["statements"] >= 120, "statements sent by the floor's sessions: %s" % r["statements"])
+
+
+class FakeServer:
+    """Accepts connections on a free port; `behaviour` is 'silent' or 'hangup'."""
+
+    def __init__(self, behaviour):
+        self.behaviour = behaviour
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.stop = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            if self.behaviour == "hangup":
+                conn.settimeout(2)
+                try:
+                    conn.recv(65536)  # read the request, then close without a reply
+                except OSError:
+                    pass
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def close(self):
+        self.stop = True
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def bench_fake_server(behaviour, *args):
+    """policyd-bench against a FakeServer; nothing is answered, so it exits 1."""
+    server = FakeServer(behaviour)
+    try:
+        return run_json("127.0.0.1:%d" % server.port, *args, expect_status=1)
+    finally:
+        server.close()
+
+
+def test_unanswered_requests_count_as_timeouts():
+    r = bench_fake_server("silent", "--requests", "4", "--connections", "4", "--timeout", "0.5")
+    lib.eq(r["requests"], {"sent": 4, "answered": 0, "timeouts": 4, "errors": 0}, "requests")
+    lib.eq(r["replies"], {}, "replies")
+
+
+def test_closed_connections_count_as_errors():
+    r = bench_fake_server("hangup", "--requests", "6", "--connections", "2", "--timeout", "5")
+    lib.eq(r["requests"]["answered"], 0, "answered")
+    lib.eq(r["requests"]["errors"], 6, "errors: each request lost with its connection")
+
+
+def test_bad_usage_exits_2():
+    status, _out, err = run_bench("--mix", "nonsense", "--requests", "1")
+    lib.eq(status, 2, "exit status")
+    lib.ok("unknown mix" in err, "message: %s" % err)
+    status, _out, err = run_bench("--db-floor")
+    lib.eq(status, 2, "exit status without --config")

@@ -1,0 +1,163 @@
+// NAME
+//   test_bench.cpp - unit tests for policyd-bench's histogram and workload
+// SYNOPSIS
+//   Part of tests/unit/unit_tests (Catch2).
+// DESCRIPTION
+//   The histogram's buckets must tile the value range without gaps and keep
+//   percentiles within 1/64; the workload must produce what each mix
+//   promises (fresh triplets, a cycled retry pool, one instance per
+//   multi-recipient message, the whitelisted range) with a full Postfix
+//   attribute set that policyd's own normaliser reads back.
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+#include "histogram.h"
+#include "protocol/attributes.h"
+#include "protocol/normalizer.h"
+#include "workload.h"
+
+using namespace bench;
+
+namespace {
+
+std::string attr(const std::string& text, std::string_view name) {
+    auto v = policyd::Attributes(text).get(name);
+    REQUIRE(v);
+    return std::string(*v);
+}
+
+Workload single(std::string_view mix, WorkloadOptions o = {}) {
+    return Workload(parse_mix(mix), std::move(o));
+}
+
+}  // namespace
+
+TEST_CASE("histogram buckets are contiguous and hold their values") {
+    for (std::uint64_t v = 0; v < 1'000'000; v += (v < 5000 ? 1 : 997)) {
+        const std::size_t b = Histogram::bucket_of(v);
+        CHECK(Histogram::highest_in(b) >= v);
+        if (b > 0) CHECK(Histogram::highest_in(b - 1) < v);
+    }
+    CHECK(Histogram::bucket_of(127) == 127);
+    CHECK(Histogram::bucket_of(128) == 128);
+    CHECK(Histogram::highest_in(128) == 129);
+}
+
+TEST_CASE("histogram percentiles are within 1/64 and the maximum is exact") {
+    Histogram h;
+    for (std::uint64_t v = 1; v <= 10000; ++v) h.record(v);
+    CHECK(h.count() == 10000);
+    CHECK(h.max() == 10000);
+    CHECK(h.mean() == Approx(5000.5));
+    for (double p : {50.0, 95.0, 99.0}) {
+        const double exact = p * 100;
+        CHECK(static_cast<double>(h.percentile(p)) >= exact);
+        CHECK(static_cast<double>(h.percentile(p)) <= exact * (1 + 1.0 / 64));
+    }
+    CHECK(h.percentile(100) == 10000);
+
+    Histogram other;
+    other.record(50'000'000);
+    h.merge(other);
+    CHECK(h.count() == 10001);
+    CHECK(h.max() == 50'000'000);
+    CHECK(h.percentile(100) == 50'000'000);
+    CHECK(Histogram().percentile(99) == 0);
+}
+
+TEST_CASE("mixes parse by name, by weights, and refuse nonsense") {
+    CHECK(describe(parse_mix("new")) == "new=1");
+    CHECK(describe(parse_mix("retry=3,multi-rcpt=1")) == "retry=3,multi-rcpt=1");
+    CHECK(describe(parse_mix("mixed")) ==
+          "new=20,retry=50,whitelisted=15,blacklisted=5,throttled=5,multi-rcpt=5");
+    CHECK_THROWS_AS(parse_mix("old"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_mix("new=0"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_mix("new=x"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_mix(""), std::invalid_argument);
+}
+
+TEST_CASE("every request has the Postfix 3.x attribute set and ends with an empty line") {
+    Workload w = single("new");
+    const std::string text = w.next().front();
+    CHECK(text.size() > 2);
+    CHECK(text.substr(text.size() - 2) == "\n\n");
+    for (const char* name :
+         {"request", "protocol_state", "protocol_name", "client_address", "client_name",
+          "reverse_client_name", "client_port", "server_address", "server_port", "helo_name",
+          "sender", "recipient", "recipient_count", "queue_id", "instance", "size", "etrn_domain",
+          "stress", "sasl_method", "sasl_username", "sasl_sender", "ccert_subject",
+          "ccert_issuer", "ccert_fingerprint", "ccert_pubkey_fingerprint", "encryption_protocol",
+          "encryption_cipher", "encryption_keysize", "policy_context", "compatibility_level",
+          "mail_version"})
+        CHECK(policyd::Attributes(text).get(name));
+    CHECK(attr(text, "request") == "smtpd_access_policy");
+    CHECK(attr(text, "protocol_state") == "RCPT");
+}
+
+TEST_CASE("new requests are fresh triplets that survive normalisation whole") {
+    WorkloadOptions o;
+    o.run_id = "abc123";
+    Workload w = single("new", o);
+    std::set<std::string> triplets;
+    for (int i = 0; i < 500; ++i) {
+        const auto r = policyd::normalize(policyd::Attributes(w.next().front()), 3);
+        CHECK(r.sender.find("abc123") != std::string::npos);
+        CHECK(r.rcpt.find("abc123") != std::string::npos);
+        CHECK(r.sender.size() < 57);  // not cut by the reference's caps
+        CHECK(r.rcpt.size() < 54);
+        triplets.insert(r.ghost + "|" + r.sender + "|" + r.rcpt);
+    }
+    CHECK(triplets.size() == 500);
+}
+
+TEST_CASE("retry cycles its pool, which seed_request covers") {
+    WorkloadOptions o;
+    o.retry_pool = 7;
+    Workload w = single("retry", o);
+    CHECK(w.needs_seeding());
+    CHECK_FALSE(single("new").needs_seeding());
+    std::set<std::string> seen;
+    for (int i = 0; i < 21; ++i) seen.insert(w.next().front());
+    CHECK(seen.size() == 7);
+    for (std::uint64_t i = 0; i < 7; ++i) CHECK(seen.count(w.seed_request(i)) == 1);
+}
+
+TEST_CASE("multi-rcpt messages share one instance and sender, one recipient each") {
+    WorkloadOptions o;
+    o.rcpts = 4;
+    Workload w = single("multi-rcpt", o);
+    const Message m = w.next();
+    REQUIRE(m.size() == 4);
+    std::set<std::string> recipients;
+    for (const auto& text : m) {
+        CHECK(attr(text, "instance") == attr(m[0], "instance"));
+        CHECK(attr(text, "sender") == attr(m[0], "sender"));
+        recipients.insert(attr(text, "recipient"));
+    }
+    CHECK(recipients.size() == 4);
+    CHECK(attr(w.next()[0], "instance") != attr(m[0], "instance"));
+}
+
+TEST_CASE("list and throttle mixes use their client ranges and one sender") {
+    WorkloadOptions o;
+    o.whitelisted_prefix = "203.0.113";
+    Workload white = single("whitelisted", o);
+    Workload hammer = single("throttled", o);
+    for (int i = 0; i < 300; ++i) {
+        CHECK(attr(white.next()[0], "client_address").rfind("203.0.113.", 0) == 0);
+        const std::string t = hammer.next()[0];
+        CHECK(attr(t, "client_address") == "198.51.100.7");
+        CHECK(attr(t, "sender") == "hammer." + o.run_id + "@hammer.bench.example");
+    }
+}
+
+TEST_CASE("a weighted mix produces its kinds in proportion") {
+    Workload w = single("new=3,whitelisted=1");
+    int whitelisted = 0;
+    for (int i = 0; i < 4000; ++i)
+        if (attr(w.next()[0], "client_address").rfind("203.0.113.", 0) == 0) ++whitelisted;
+    CHECK(whitelisted > 850);
+    CHECK(whitelisted < 1150);
+}
