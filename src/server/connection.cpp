@@ -212,6 +212,7 @@ void Connection::on_deadline(evutil_socket_t, short, void* self) {
     auto* conn = static_cast<Connection*>(self);
     conn->answer_overdue();
     conn->take_ready_replies();
+    conn->arm_deadline();  // the timer may fire a little early: then again
     conn->flush();
 }
 
