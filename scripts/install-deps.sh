@@ -38,7 +38,7 @@ cleanup() { if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi; }
 trap cleanup EXIT
 
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt-get install -y -q "${missing[@]}"
 
 # never use the system services: stop and disable them if anything started them anyway
 if [ -d /run/systemd/system ]; then
