@@ -79,6 +79,19 @@ void bind(sql::PreparedStatement& ps, const std::vector<Param>& params) {
     }
 }
 
+// DEBUG >= 2 logs every statement with its values, as the reference did.
+void trace(const std::string& sql, const std::vector<Param>& params) {
+    if (!log::debug_enabled(2)) return;
+    std::string line = "DEBUG: sql: " + sql + " <-";
+    for (const auto& p : params) {
+        if (const auto* s = std::get_if<std::string>(&p))
+            line += " '" + *s + "'";
+        else
+            line += " " + std::to_string(std::get<long long>(p));
+    }
+    log::line(line);
+}
+
 std::string describe(const sql::SQLException& e) {
     return std::string(e.what()) + " (error " + std::to_string(e.getErrorCode()) + ")";
 }
@@ -179,6 +192,7 @@ auto Session::with_retry(const std::string& sql, Fn&& fn) {
 }
 
 std::vector<Row> Session::query(const std::string& sql, const std::vector<Param>& params) {
+    trace(sql, params);
     return with_retry(sql, [&](sql::PreparedStatement& ps) {
         bind(ps, params);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
@@ -213,6 +227,7 @@ long long Session::query_int(const std::string& sql, const std::vector<Param>& p
 }
 
 std::uint64_t Session::execute(const std::string& sql, const std::vector<Param>& params) {
+    trace(sql, params);
     return with_retry(sql, [&](sql::PreparedStatement& ps) {
         bind(ps, params);
         return static_cast<std::uint64_t>(ps.executeUpdate());

@@ -122,3 +122,15 @@ def test_config_test_mode():
     status, out = lib.run_policyd(["-t", "-c", bad])
     lib.eq(status, 1, "policyd -t on a bad config")
     lib.ok("TRIPLET_TIME" in out, "the error names the key: %r" % out.strip()[:300])
+
+
+def test_debug_2_logs_every_statement_with_its_values():
+    with lib.Daemon({"DEBUG": 2}) as d:
+        lib.eq(d.request({"recipient": "traced@example.org"}), GREY, "reply")
+        out = d.output()
+    traced = [l for l in out.splitlines() if l.startswith("DEBUG: sql: INSERT INTO triplet")]
+    lib.eq(len(traced), 1, "one traced triplet statement: %r" % traced)
+    lib.ok("'traced@example.org'" in traced[0], "the bound values are shown: %r" % traced[0])
+    with lib.Daemon({"DEBUG": 1}) as d:
+        d.request({"recipient": "quiet@example.org"})
+        lib.ok("DEBUG: sql:" not in d.output(), "DEBUG=1 does not trace statements")
