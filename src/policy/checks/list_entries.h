@@ -48,9 +48,10 @@ void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
                     const std::string& description, long long expire);
 
 // Runs `write`, which follows a decision already taken (spamtrap, HELO
-// abuse, auto-white/blacklisting, ...): a db::Error is logged as
-// "warning: could not <what>: ..." and does not change the verdict
-// (reference Q11 turned such failures into an accept). Returns whether the
+// abuse, auto-white/blacklisting, a throttle's abuse flag or instance
+// release, ...): a db::Error is logged as "warning: could not <what>: ..."
+// and does not change the verdict (reference Q11, T24 turned such
+// failures into an accept). Returns whether the
 // write succeeded, so a caller can skip what only makes sense after it.
 bool after_decision(CheckContext& ctx, const std::string& what,
                     const std::function<void()>& write);

@@ -10,6 +10,10 @@ namespace policyd {
 
 long long clamp_column(long long v, long long max) { return std::clamp(v, 0LL, max); }
 
+long long row_number(const db::Row& row, std::size_t i) {
+    return row[i] ? std::stoll(*row[i]) : 0;
+}
+
 long long effective(long long stored, long long config_default) {
     return stored == 0 ? config_default : stored;
 }

@@ -20,8 +20,6 @@
 //   - NamedSql: statements that use one value several times are written
 //     with :name placeholders and bound by name, so the long conditional
 //     UPDATEs stay readable and their parameters cannot get out of order;
-//   - write_after_decision(): post-decision writes that must not flip the
-//     verdict;
 //   - decide(): the admission skeleton. The row is created when missing
 //     (the creating request is admitted, as in the reference), otherwise
 //     one conditional UPDATE whose affected-row count is the decision. A
@@ -34,7 +32,6 @@
 //   clamped to the column range; so 1 means admitted and 0 means refused.
 #pragma once
 
-#include <ctime>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,7 +39,6 @@
 #include <vector>
 
 #include "db/session.h"
-#include "policy/check.h"
 #include "protocol/request.h"
 
 namespace policyd {
@@ -52,6 +48,9 @@ constexpr long long kIntMax = 4294967295LL;  // int unsigned: bytes, times
 
 // v clamped to 0..max (config values and request sizes written to columns).
 long long clamp_column(long long v, long long max);
+
+// Column i of a fetched row as a number; NULL reads as 0.
+long long row_number(const db::Row& row, std::size_t i);
 
 // The stored limit, or the config default when it is 0 (reference T8).
 long long effective(long long stored, long long config_default);
@@ -107,18 +106,6 @@ private:
     std::string sql_;
     std::vector<std::string> names_;
 };
-
-// Runs a write that follows a decision already taken (abuse flag, instance
-// release): a failure is logged and does not turn the verdict into a
-// FAILSAFE accept (reference T24).
-template <typename Write>
-void write_after_decision(CheckContext& ctx, std::string_view what, Write write) {
-    try {
-        write();
-    } catch (const db::Error& e) {
-        ctx.log_line("warning: could not " + std::string(what) + ": " + e.what());
-    }
-}
 
 enum class Verdict { Created, Admitted, Refused };
 

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "db/session.h"
+#include "policy/checks/list_entries.h"
 #include "policy/checks/throttle_common.h"
 
 namespace policyd {
@@ -49,14 +50,14 @@ const std::string kFlagAbuse = "UPDATE throttle_rcpt SET _abuse_cur = 1 WHERE _r
 std::optional<RcptRow> find_row(CheckContext& ctx, long long count_max, long long time_limit) {
     const auto found = ctx.db.query_row(kFind, {ctx.request.rcpt});
     if (!found) return std::nullopt;
-    auto number = [&](std::size_t i) { return (*found)[i] ? std::stoll(*(*found)[i]) : 0LL; };
+    const db::Row& f = *found;
     RcptRow r;
-    r.key = (*found)[0].value_or("");
-    r.count_max = effective(number(1), count_max);
-    r.count_cur = number(2);
-    r.count_tot = number(3);
-    r.time_limit = effective(number(4), time_limit);
-    r.date = number(5);
+    r.key = f[0].value_or("");
+    r.count_max = effective(row_number(f, 1), count_max);
+    r.count_cur = row_number(f, 2);
+    r.count_tot = row_number(f, 3);
+    r.time_limit = effective(row_number(f, 4), time_limit);
+    r.date = row_number(f, 5);
     return r;
 }
 
@@ -98,7 +99,7 @@ Decision RecipientThrottleCheck::run(CheckContext& ctx) const {
                 r.count_max, r.count_tot + 1, threshold);
         return Decision::Pass;
     }
-    write_after_decision(ctx, "flag recipient throttle abuse for " + r.key,
+    after_decision(ctx, "flag recipient throttle abuse for " + r.key,
                          [&] { ctx.db.execute(kFlagAbuse, {r.key}); });
     log("abuse(f)", r.count_cur, r.count_max, r.count_tot, threshold);
     return Decision::RecipientQuota;

@@ -115,10 +115,6 @@ const std::string kRecordInstance =
     "ON DUPLICATE KEY UPDATE _instance = _instance";
 const std::string kReleaseInstance = "DELETE FROM throttle_from_instance WHERE _instance = ?";
 
-long long number(const db::Row& row, std::size_t i) {
-    return row[i] ? std::stoll(*row[i]) : 0;
-}
-
 std::optional<SenderRow> find_row(CheckContext& ctx, const Key& key, const SenderRow& d) {
     std::vector<db::Param> params = key.candidates;
     params.insert(params.end(), key.candidates.begin(), key.candidates.end());
@@ -127,18 +123,18 @@ std::optional<SenderRow> find_row(CheckContext& ctx, const Key& key, const Sende
     const db::Row& f = *found;
     SenderRow r;
     r.key = f[0].value_or("");
-    r.count_max = effective(number(f, 1), d.count_max);
-    r.count_cur = number(f, 2);
-    r.count_tot = number(f, 3);
-    r.quota_max = effective(number(f, 4), d.quota_max);
-    r.quota_cur = number(f, 5);
-    r.rcpt_max = effective(number(f, 6), d.rcpt_max);
-    r.rcpt_cur = number(f, 7);
-    r.rcpt_tot = number(f, 8);
-    r.time_limit = effective(number(f, 9), d.time_limit);
-    r.mail_size = effective(number(f, 10), d.mail_size);
-    r.date = number(f, 11);
-    r.abuse_tot = number(f, 12);
+    r.count_max = effective(row_number(f, 1), d.count_max);
+    r.count_cur = row_number(f, 2);
+    r.count_tot = row_number(f, 3);
+    r.quota_max = effective(row_number(f, 4), d.quota_max);
+    r.quota_cur = row_number(f, 5);
+    r.rcpt_max = effective(row_number(f, 6), d.rcpt_max);
+    r.rcpt_cur = row_number(f, 7);
+    r.rcpt_tot = row_number(f, 8);
+    r.time_limit = effective(row_number(f, 9), d.time_limit);
+    r.mail_size = effective(row_number(f, 10), d.mail_size);
+    r.date = row_number(f, 11);
+    r.abuse_tot = row_number(f, 12);
     return r;
 }
 
@@ -276,9 +272,9 @@ Decision SenderThrottleCheck::run(CheckContext& ctx) const {
     }
     const SenderRow& r = *outcome.row;
     if (new_message && !ctx.request.instance.empty())
-        write_after_decision(ctx, "release throttle instance " + ctx.request.instance,
+        after_decision(ctx, "release throttle instance " + ctx.request.instance,
                              [&] { ctx.db.execute(kReleaseInstance, {ctx.request.instance}); });
-    write_after_decision(ctx, "flag throttle abuse for " + r.key,
+    after_decision(ctx, "flag throttle abuse for " + r.key,
                          [&] { ctx.db.execute(kFlagAbuse, {r.key}); });
     log.refusal("throttle=abuse(f)", r);
     autoblacklist(ctx, *key, r, log);
