@@ -1,13 +1,13 @@
 // NAME
-//   test_greylist.cpp - greylisting's pure decisions: opt-out, training, auto-listing keys
+//   test_greylist.cpp - greylisting's pure decisions: opt-out, training
 // DESCRIPTION
 //   The database side (triplets, counts, list writes) is covered by the
 //   conformance scenarios and tests/integration/test_greylist.py; these pin
-//   the reference's `state` rules (modules.md §3.11.1-2, Q7, Q22).
+//   the reference's `state` rules (modules.md §3.11.1-2, Q22). The keys of
+//   auto-listing entries (list_key(), Q7) are tested in test_list_keys.cpp.
 #include <catch2/catch.hpp>
 
 #include "policy/checks/greylist.h"
-#include "policy/checks/list_entries.h"
 
 using namespace policyd;
 
@@ -46,24 +46,4 @@ TEST_CASE("training: TRAINING_MODE, policy_training rows, state 2", "[greylist]"
         CHECK(in_training(c, std::nullopt, std::nullopt));
         CHECK_FALSE(in_training(c, 1, std::nullopt));
     }
-}
-
-TEST_CASE("auto-listing keys are ones the list checks can match (Q7)", "[greylist]") {
-    Request v4;
-    v4.ip = "10.20.30.40";
-    v4.net3 = "10.20.30.%";
-    v4.ghost = "10.20.30.40";  // HOSTADDR=4: the reference wrote 10.20.30.40.%
-    CHECK(list_key(v4, false) == "10.20.30.40");
-    CHECK(list_key(v4, true) == "10.20.30.%");
-
-    Request v6;
-    v6.ip = "2001:db8::25";
-    v6.ghost = "2001:db8::25";  // no netblock strings for IPv6
-    CHECK(list_key(v6, true) == "2001:db8::25");
-
-    Request short_host;  // HOSTADDR=2: no a.b.c.% candidate exists
-    short_host.ip = "10.20.30.40";
-    short_host.net2 = "10.20.%.%";
-    short_host.ghost = "10.20";
-    CHECK(list_key(short_host, true) == "10.20.30.40");
 }

@@ -1,8 +1,9 @@
 // NAME
-//   test_list_keys.cpp - the key of an automatic blacklist entry
+//   test_list_keys.cpp - the key of an automatic white- or blacklist entry
 // DESCRIPTION
-//   list_key() decides what spamtrap and blacklist_helo write; the
-//   reference wrote "a.b.c.d.%" (Q1) or '' (Q4) in netblock mode.
+//   list_key() decides what spamtrap, blacklist_helo, helo and greylist's
+//   auto-white/blacklisting write; the reference wrote "a.b.c.d.%" (Q1, Q7)
+//   or '' (Q4) in netblock mode.
 #include <catch2/catch.hpp>
 
 #include "policy/checks/list_entries.h"
