@@ -1,5 +1,9 @@
 // NAME
 //   list_entries.cpp - shared list-table rules (see list_entries.h)
+// DESCRIPTION
+//   The four list tables differ only in their names and key columns; each
+//   one's INSERT ... ON DUPLICATE KEY UPDATE text is built once, on first
+//   use, not per write.
 #include "policy/checks/list_entries.h"
 
 #include "log/log.h"
@@ -11,6 +15,14 @@ struct TableColumns {
     const char* table;
     const char* key_column;
 };
+
+// ?1 key, ?2 description, ?3 expiry.
+std::string upsert_sql(const TableColumns& c) {
+    return std::string("INSERT INTO ") + c.table + " (" + c.key_column +
+           ",_description,_expire) VALUES (?,?,?) ON DUPLICATE KEY UPDATE "
+           "_expire = IF(_expire = 0 OR VALUES(_expire) = 0, 0, "
+           "GREATEST(_expire, VALUES(_expire)))";
+}
 
 TableColumns columns(ListTable table) {
     switch (table) {
@@ -34,12 +46,12 @@ std::string not_expired() { return "(_expire = 0 OR _expire > ?)"; }
 
 void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
                     const std::string& description, long long expire) {
-    const TableColumns c = columns(table);
-    const std::string sql = std::string("INSERT INTO ") + c.table + " (" + c.key_column +
-                            ",_description,_expire) VALUES (?,?,?) ON DUPLICATE KEY UPDATE "
-                            "_expire = IF(_expire = 0 OR VALUES(_expire) = 0, 0, "
-                            "GREATEST(_expire, VALUES(_expire)))";
-    ctx.db.execute(sql, {key, description.substr(0, kDescriptionColumn), expire});
+    static const std::string kUpsert[] = {
+        upsert_sql(columns(ListTable::Whitelist)), upsert_sql(columns(ListTable::Blacklist)),
+        upsert_sql(columns(ListTable::WhitelistSender)),
+        upsert_sql(columns(ListTable::BlacklistSender))};
+    ctx.db.execute(kUpsert[static_cast<std::size_t>(table)],
+                   {key, description.substr(0, kDescriptionColumn), expire});
 }
 
 bool after_decision(CheckContext& ctx, const std::string& what,

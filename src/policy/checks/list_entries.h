@@ -36,6 +36,7 @@
 
 namespace policyd {
 
+// The order indexes list_entries.cpp's statements: append only.
 enum class ListTable { Whitelist, Blacklist, WhitelistSender, BlacklistSender };
 
 long long expiry(std::time_t now, long duration);
