@@ -131,7 +131,6 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
         const std::string& value;
         const char* what;
     };
-    const std::string fds = std::to_string(fd);
     const Requirement requirements[] = {
         {c.greylisting == 1, r.ip, "host_array[%][2]: (greylist host ip)"},
         {c.greylisting == 1, r.rcpt, "triplet_array[%][2]: (greylist recipient)"},
@@ -145,7 +144,7 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
     for (const auto& req : requirements) {
         if (!req.applies || !req.value.empty()) continue;
         std::string what = req.what;
-        what.replace(what.find('%'), 1, fds);
+        what.replace(what.find('%'), 1, std::to_string(fd));
         log::line("invalid " + what + ": " + req.value);
         return false;
     }
