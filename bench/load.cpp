@@ -1,5 +1,9 @@
 // NAME
 //   load.cpp - request budget and progress display (see load.h)
+// DESCRIPTION
+//   The budget is shared by every sending thread: a request count taken
+//   with one relaxed atomic increment, and/or a deadline. The progress line
+//   is redrawn on stderr five times a second until the run is finished.
 #include "load.h"
 
 #include <cstdio>

@@ -1,5 +1,9 @@
 // NAME
 //   server_status.cpp - MariaDB status counters and process memory (see server_status.h)
+// DESCRIPTION
+//   The counters come from information_schema.GLOBAL_STATUS (which, unlike
+//   SHOW STATUS, can be prepared); the reading itself is one statement and
+//   is subtracted. Memory is VmRSS from /proc/<pid>/status.
 #include "server_status.h"
 
 #include <fstream>

@@ -1,5 +1,8 @@
 // NAME
 //   config_settings.cpp - db::Settings from a Config (see config_settings.h)
+// DESCRIPTION
+//   A field-by-field copy; the only rules are the 5 s default timeout and
+//   a lock wait one second below the I/O timeout (at least 1 s).
 #include "db/config_settings.h"
 
 #include <algorithm>

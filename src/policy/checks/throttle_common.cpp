@@ -1,5 +1,9 @@
 // NAME
 //   throttle_common.cpp - shared throttle rules (see throttle_common.h)
+// DESCRIPTION
+//   The SQL fragments are plain strings that the throttles join into their
+//   NamedSql statements once, at static initialisation; nothing here is
+//   built per request except the bound values.
 #include "policy/checks/throttle_common.h"
 
 #include <algorithm>
