@@ -18,7 +18,7 @@
 //   `batch` keys of matching rows, then one short transaction deletes each
 //   by its unique key while re-checking the condition, so a row a daemon
 //   refreshed in between survives. It repeats until a batch finds fewer
-//   rows than `batch`.
+//   rows than `batch`, or deletes none of those it found (all refreshed).
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,7 @@
 //   #include "stats/stats.h"
 //   Stats stats;
 //   stats.outcome(Outcome::GreyDefer);          // pipeline, worker threads
-//   stats.token("grey=new");                    // every decision log token
+//   stats.token("greylist=new");                // every decision log token
 //   stats.request_finished(latency);            // worker, after the reply is built
 //   stats.connection_opened(); ...              // event-loop thread
 //   log::line(stats.report());                  // SIGUSR1, every STATS_INTERVAL
