@@ -75,16 +75,18 @@ private:
         std::optional<std::string> reply;
     };
 
-    static void on_read(bufferevent*, void* self);
+    static void on_readable(evutil_socket_t, short what, void* self);
     static void on_write(bufferevent*, void* self);
     static void on_event(bufferevent*, short what, void* self);
     static void on_deadline(evutil_socket_t, short, void* self);
 
     void read_requests();
-    // Frames the input buffer and dispatches its requests until
-    // `max_in_flight` are in flight. Returns false if the connection was
-    // closed (request too large or too slow): `this` is gone then.
-    bool frame_input(std::size_t max_in_flight);
+    // Reads the socket into the framer and dispatches its requests until
+    // `max_in_flight` are in flight, the socket is empty or `max_bytes` were
+    // read; sets `peer_closed` at end of stream. Returns false if the
+    // connection was closed (reset, request too large or too slow): `this`
+    // is gone then.
+    bool frame_input(std::size_t max_in_flight, std::size_t max_bytes, bool& peer_closed);
     // Closes the connection when one request has been arriving for longer
     // than IDLE_TIMEOUT. Returns true if it did: `this` is gone then.
     bool request_too_slow();
@@ -101,7 +103,9 @@ private:
     Server& server_;
     const std::uint64_t id_;
     const std::string peer_;
-    bufferevent* bev_;
+    bufferevent* bev_;    // writes what send() cannot; its read side is unused
+    event* read_event_;   // EV_READ|EV_PERSIST on the socket, IDLE_TIMEOUT as timeout
+    std::optional<timeval> idle_timeout_;
     event* deadline_timer_;
     RequestFramer framer_;
     std::deque<InFlight> in_flight_;

@@ -2,7 +2,37 @@
 //   worker_pool.cpp - worker threads, one database session each (see worker_pool.h)
 #include "server/worker_pool.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+
 namespace policyd {
+
+// `awake` is the futex word: 0 while the worker sleeps, set to 1 (once) by
+// whoever takes it off the idle list, so no wake-up can be lost between the
+// worker leaving mutex_ and entering futex_wait (the kernel compares the word).
+struct WorkerPool::Sleeper {
+    std::atomic<std::uint32_t> awake{0};
+};
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+              std::atomic<std::uint32_t>::is_always_lock_free);
+
+namespace {
+
+std::uint32_t* futex_word(std::atomic<std::uint32_t>& a) {
+    return reinterpret_cast<std::uint32_t*>(&a);
+}
+
+}  // namespace
+
+// The sleeper may see the word, return and reuse that stack address before
+// the FUTEX_WAKE below is made: at worst that wakes its next wait early, and
+// the wait loop goes back to sleep while the word is 0.
+void WorkerPool::wake(Sleeper& sleeper) {
+    sleeper.awake.store(1, std::memory_order_release);
+    syscall(SYS_futex, futex_word(sleeper.awake), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 WorkerPool::WorkerPool(unsigned workers, db::Settings settings, const Pipeline& pipeline,
                        Done on_done)
@@ -14,11 +44,16 @@ WorkerPool::WorkerPool(unsigned workers, db::Settings settings, const Pipeline& 
 WorkerPool::~WorkerPool() { stop(); }
 
 void WorkerPool::submit(Job job) {
+    Sleeper* sleeper = nullptr;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         queue_.push_back(std::move(job));
+        if (!idle_.empty()) {
+            sleeper = idle_.back();  // the most recently idle: its cache is warmest
+            idle_.pop_back();
+        }
     }
-    wake_.notify_one();
+    if (sleeper) wake(*sleeper);
 }
 
 std::size_t WorkerPool::queued() const {
@@ -27,12 +62,14 @@ std::size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::stop() {
+    std::vector<Sleeper*> sleepers;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopping_ && threads_.empty()) return;
         stopping_ = true;
+        sleepers.swap(idle_);
     }
-    wake_.notify_all();
+    for (Sleeper* sleeper : sleepers) wake(*sleeper);
     for (auto& t : threads_) t.join();
     threads_.clear();
 }
@@ -48,8 +85,18 @@ void WorkerPool::run() {
         Job job;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping and drained
+            while (queue_.empty()) {
+                if (stopping_) return;  // stopping and drained
+                Sleeper me;
+                idle_.push_back(&me);
+                lock.unlock();
+                // Until submit() or stop() has taken us off idle_ and set the
+                // word; a spurious return (EINTR) just waits again.
+                while (me.awake.load(std::memory_order_acquire) == 0)
+                    syscall(SYS_futex, futex_word(me.awake), FUTEX_WAIT_PRIVATE, 0, nullptr,
+                            nullptr, 0);
+                lock.lock();
+            }
             job = std::move(queue_.front());
             queue_.pop_front();
         }
