@@ -2,7 +2,8 @@
 //   load.cpp - request budget and progress display (see load.h)
 // DESCRIPTION
 //   The budget is shared by every sending thread: a request count taken
-//   with one relaxed atomic increment, and/or a deadline. The progress line
+//   with one relaxed atomic increment, and/or a deadline; with a rate, due
+//   times handed out by another such increment. The progress line
 //   is redrawn on stderr five times a second until the run is finished.
 #include "load.h"
 
@@ -14,6 +15,7 @@
 namespace bench {
 
 void Budget::start() {
+    start_ = Clock::now();
     if (plan_.duration > 0)
         deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                        std::chrono::duration<double>(plan_.duration));
@@ -28,6 +30,13 @@ bool Budget::take() {
 bool Budget::open() const {
     if (plan_.requests && taken_.load(std::memory_order_relaxed) >= plan_.requests) return false;
     return Clock::now() < deadline_;
+}
+
+Clock::time_point Budget::due() {
+    if (!paced()) return Clock::now();
+    const auto k = scheduled_.fetch_add(1, std::memory_order_relaxed);
+    return start_ + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(k) / plan_.rate));
 }
 
 double seconds_between(Clock::time_point from, Clock::time_point to) {

@@ -2,9 +2,10 @@
 //   load.h - what the load generators share: the budget, live counters, progress
 // SYNOPSIS
 //   #include "load.h"
-//   bench::Budget budget({.requests = 10000, .duration = 0});
+//   bench::Budget budget({.requests = 10000, .duration = 0, .rate = 0});
 //   budget.start();                       // when measuring begins
 //   while (budget.take()) send_one();     // any thread
+//   Clock::time_point due = budget.due(); // with a rate: when to send it
 //   bench::watch(live, start, show_progress, [&] { return all_done; });
 // DESCRIPTION
 //   Both the network client (net_load.h) and the database floor
@@ -13,6 +14,13 @@
 //   more request may be sent: a request count, a deadline, or both (the
 //   first reached ends the run). Live holds the counters the progress line
 //   shows while the threads run.
+//
+//   With a rate the arrivals are paced instead: request k is due at
+//   start + k / rate, and whichever connection is free takes the next due
+//   time and waits for it. A request's latency is then counted from its
+//   due time, not from when it could be written, so a server that falls
+//   behind is charged for the queue it builds up (no "coordinated
+//   omission": a closed loop would simply send less and look fast).
 #pragma once
 
 #include <atomic>
@@ -29,6 +37,7 @@ using Clock = std::chrono::steady_clock;
 struct LoadPlan {
     std::uint64_t requests = 0;  // 0: no limit
     double duration = 0;         // seconds; 0: no limit
+    double rate = 0;             // requests/s over all connections; 0: closed loop
 };
 
 class Budget {
@@ -39,10 +48,16 @@ public:
     bool take();
     // Whether take() could still succeed.
     bool open() const;
+    bool paced() const { return plan_.rate > 0; }
+    // With a rate: the due time of the next request, each time a later one
+    // (thread-safe). Without: now.
+    Clock::time_point due();
 
 private:
     LoadPlan plan_;
     std::atomic<std::uint64_t> taken_{0};
+    std::atomic<std::uint64_t> scheduled_{0};
+    Clock::time_point start_{};
     Clock::time_point deadline_ = Clock::time_point::max();
 };
 

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -64,6 +65,7 @@ public:
     ~Conn() {
         release();
         if (retry_) event_free(retry_);
+        if (pace_) event_free(pace_);
     }
     Conn(const Conn&) = delete;
     Conn& operator=(const Conn&) = delete;
@@ -78,6 +80,7 @@ private:
         static_cast<Conn*>(self)->status(what);
     }
     static void on_retry(evutil_socket_t, short, void* self) { static_cast<Conn*>(self)->retry(); }
+    static void on_due(evutil_socket_t, short, void* self) { static_cast<Conn*>(self)->fill(); }
 
     void read_replies();
     void status(short what);
@@ -89,10 +92,16 @@ private:
     void retry();
     void finish();
     void release();
+    // --rate: the time this connection's next request counts from, or
+    // nullopt after arming a timer for its due time (fill() runs again then).
+    std::optional<Clock::time_point> paced_start();
 
     LoadThread& t_;
     bufferevent* bev_ = nullptr;
     event* retry_ = nullptr;
+    event* pace_ = nullptr;
+    std::optional<Clock::time_point> due_;  // --rate: taken, not yet sent
+    bool waited_for_due_ = false;
     bool connected_ = false;
     bool finished_ = false;
     std::deque<Clock::time_point> outstanding_;  // send times, oldest first
@@ -105,7 +114,7 @@ public:
     LoadThread(const NetOptions& options, const Target& target, Budget& budget,
                const Source& source, Live& live, unsigned connections)
         : options(options), target(target), budget(budget), source(source), live(live),
-          base(event_base_new()), remaining_(connections) {
+          base(new_base()), remaining_(connections) {
         go_event_ = event_new(base, -1, 0, &LoadThread::on_go, this);
         for (unsigned i = 0; i < connections; ++i) conns_.push_back(std::make_unique<Conn>(*this));
         if (connections == 0) done = true;
@@ -140,6 +149,14 @@ public:
     std::atomic<bool> done{false};
 
 private:
+    // Precise timers: --rate's due times are finer than epoll's milliseconds.
+    static event_base* new_base() {
+        event_config* cfg = event_config_new();
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        event_base* b = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+        return b;
+    }
     static void on_go(evutil_socket_t, short, void* self) {
         auto* t = static_cast<LoadThread*>(self);
         t->going = true;
@@ -153,6 +170,7 @@ private:
 };
 
 void Conn::release() {
+    if (pace_) evtimer_del(pace_);  // fill() needs a socket; the due time stays owed
     if (bev_) {
         bufferevent_free(bev_);
         bev_ = nullptr;
@@ -199,6 +217,8 @@ void Conn::fill() {
             Message m = t_.source();
             pending_.assign(std::make_move_iterator(m.begin()), std::make_move_iterator(m.end()));
         }
+        const auto start = paced_start();
+        if (!start) return;
         if (!t_.budget.take()) {
             pending_.clear();
             break;
@@ -206,11 +226,34 @@ void Conn::fill() {
         const std::string& text = pending_.front();
         bufferevent_write(bev_, text.data(), text.size());
         pending_.pop_front();
-        outstanding_.push_back(Clock::now());
+        outstanding_.push_back(*start);
         ++sent_here_;
         ++t_.stats.sent;
     }
     if (outstanding_.empty()) reconnect_or_finish();
+}
+
+std::optional<Clock::time_point> Conn::paced_start() {
+    const auto now = Clock::now();
+    if (!t_.budget.paced()) return now;
+    if (!due_) {
+        due_ = t_.budget.due();
+        waited_for_due_ = false;
+    }
+    if (*due_ > now) {
+        if (!pace_) pace_ = evtimer_new(t_.base, &Conn::on_due, this);
+        const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(*due_ - now).count();
+        const timeval tv{static_cast<long>(wait / 1000000), static_cast<long>(wait % 1000000)};
+        evtimer_add(pace_, &tv);
+        waited_for_due_ = true;
+        return std::nullopt;
+    }
+    // Sent late because the connection was still waiting for replies: the
+    // server made it late, so it counts from its due time. Sent after our
+    // own timer: the timer's slack is the client's, so it counts from now.
+    const auto start = waited_for_due_ ? now : *due_;
+    due_.reset();
+    return start;
 }
 
 void Conn::read_replies() {

@@ -19,7 +19,9 @@
 //   first request and the clock for the figures (e.g. to read the server's
 //   memory while every connection is idle, or the database's counters).
 //
-//   The latency of a request runs from writing it to reading its reply.
+//   The latency of a request runs from writing it to reading its reply;
+//   with the budget's rate (load.h), from its due time when the connection
+//   was still busy then. `pipeline` stays the most in flight per connection.
 #pragma once
 
 #include <functional>

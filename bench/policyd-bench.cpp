@@ -3,13 +3,14 @@
 // SYNOPSIS
 //   policyd-bench [HOST:PORT] [--connections N] [--requests N | --duration S]
 //                 [--mix new|retry|whitelisted|blacklisted|throttled|multi-rcpt|mixed|K=W,...]
-//                 [--pipeline K] [--per-connection N] [--threads T] [--timeout S]
+//                 [--rate R] [--pipeline K] [--per-connection N] [--threads T] [--timeout S]
 //                 [--idle-before S] [--watch-pid PID] [--json]
 //                 [--config policyd.conf | --mysql-host H --mysql-port P ...]
 //   policyd-bench --db-floor --config policyd.conf [--connections N] [--mix ...] ...
 // DESCRIPTION
 //   Sends generated Postfix 3.x policy requests (workload.h) to any policy
-//   server over N connections (net_load.h) and reports requests/s, latency
+//   server over N connections (net_load.h), as fast as it answers or at a
+//   paced --rate (load.h), and reports requests/s, latency
 //   percentiles, a count of every distinct reply, timeouts and errors, as
 //   text or one JSON object (report.h). With a database (from --config or
 //   the --mysql-* options) it also reports the MariaDB round trips per
@@ -58,7 +59,7 @@ struct Args {
     std::string config_path;
     policyd::db::Settings mysql;
     bool mysql_given = false;
-    pid_t watch_pid = 0;
+    std::vector<pid_t> watch_pids;  // the first is the server whose memory is reported
 };
 
 class UsageError : public std::runtime_error {
@@ -84,12 +85,13 @@ Args parse_args(int argc, char** argv) {
         ("requests,n", po::value(&a.plan.requests), "stop after this many requests")
         ("duration,d", po::value(&a.plan.duration), "stop sending after this many seconds (default 10 without --requests)")
         ("mix,m", po::value(&a.mix)->default_value("new"), "new, retry, whitelisted, blacklisted, throttled, multi-rcpt, mixed, or kind=weight,...")
+        ("rate", po::value(&a.plan.rate), "paced: this many requests/s over all connections, latency counted from each request's due time (default: closed loop)")
         ("pipeline", po::value(&a.net.pipeline)->default_value(1), "requests in flight per connection")
         ("per-connection", po::value(&a.net.per_connection)->default_value(100), "requests per connection before reconnecting (0: never)")
         ("threads", po::value(&a.net.threads)->default_value(1), "event-loop threads")
         ("timeout", po::value(&a.net.timeout)->default_value(10.0), "seconds without a reply before outstanding requests count as timeouts")
         ("idle-before", po::value(&a.net.idle_before)->default_value(0.0), "open every connection and hold it idle this many seconds before sending")
-        ("watch-pid", po::value(&a.watch_pid), "report this local process's VmRSS (the server's) when idle and at the end")
+        ("watch-pid", po::value(&a.watch_pids)->composing(), "report this local process's CPU per request; the first one's VmRSS (the server's) when idle and at the end (repeatable)")
         ("retry-pool", po::value(&a.workload.retry_pool)->default_value(2000), "distinct triplets of the retry mix")
         ("rcpts", po::value(&a.workload.rcpts)->default_value(10), "recipients per multi-rcpt message")
         ("whitelisted-prefix", po::value(&a.workload.whitelisted_prefix)->default_value("203.0.113"), "a.b.c of the whitelisted mix's clients (whitelist a.b.c.%)")
@@ -131,6 +133,7 @@ Args parse_args(int argc, char** argv) {
     if (a.net.connections < 1 || a.net.connections > 20000)
         throw UsageError("--connections must be 1 to 20000");
     if (a.net.pipeline < 1) throw UsageError("--pipeline must be at least 1");
+    if (a.plan.rate < 0) throw UsageError("--rate must be positive");
     if (a.net.timeout <= 0) throw UsageError("--timeout must be positive");
     if (!a.plan.requests && a.plan.duration <= 0) a.plan.duration = 10;
     if (!vm.count("run-id")) a.workload.run_id = default_run_id();
@@ -235,6 +238,7 @@ int run(const Args& a) {
     report.threads = a.db_floor ? a.net.connections : std::max(1u, a.net.threads);
     report.pipeline = a.db_floor ? 1 : a.net.pipeline;
     report.per_connection = a.db_floor ? 0 : a.net.per_connection;
+    report.offered_rate = a.plan.rate;
     if (!a.db_floor) raise_descriptor_limit(a.net.connections);
 
     if (workload.needs_seeding() && a.seed) report.seed = seed_retry_triplets(a, config, workload);
@@ -242,10 +246,14 @@ int run(const Args& a) {
     // Read when everything is connected: connection set-up is not counted.
     std::unique_ptr<policyd::db::Session> counters;
     std::optional<bench::DbCounters> before;
+    double own_cpu_before = 0;
+    std::vector<std::optional<double>> watched_cpu_before;
     const auto settings = counter_database(a, config);
     if (settings) counters = std::make_unique<policyd::db::Session>(*settings);
     auto at_start = [&] {
-        if (a.watch_pid) report.rss_idle_kb = bench::resident_kb(a.watch_pid);
+        if (!a.watch_pids.empty()) report.rss_idle_kb = bench::resident_kb(a.watch_pids.front());
+        own_cpu_before = bench::own_cpu_seconds();
+        for (pid_t pid : a.watch_pids) watched_cpu_before.push_back(bench::cpu_seconds(pid));
         if (!counters) return;
         try {
             before = bench::read_counters(*counters);
@@ -258,7 +266,14 @@ int run(const Args& a) {
     report.seconds = measured.seconds;
     report.statements = measured.statements;
     if (measured.idle_connections) report.idle_connections = *measured.idle_connections;
-    if (a.watch_pid) report.rss_end_kb = bench::resident_kb(a.watch_pid);
+    if (!a.watch_pids.empty()) report.rss_end_kb = bench::resident_kb(a.watch_pids.front());
+    report.own_cpu_seconds = bench::own_cpu_seconds() - own_cpu_before;
+    for (std::size_t i = 0; i < a.watch_pids.size(); ++i) {
+        const auto now = bench::cpu_seconds(a.watch_pids[i]);
+        const auto& before = watched_cpu_before[i];
+        report.watched_cpu_seconds.push_back(now && before ? std::optional(*now - *before)
+                                                           : std::nullopt);
+    }
 
     if (before) {
         try {

@@ -69,6 +69,18 @@ template <typename T>
 std::string json_optional(const std::optional<T>& value) {
     return value ? std::to_string(*value) : "null";
 }
+std::string json_optional(const std::optional<double>& value) {
+    return value ? fixed(*value, 1) : "null";
+}
+
+// CPU seconds spent over the run, as microseconds per answered request.
+double per_request_us(double seconds, const Stats& s) {
+    return s.answered ? seconds * 1e6 / static_cast<double>(s.answered) : 0.0;
+}
+std::optional<double> per_request_us(const std::optional<double>& seconds, const Stats& s) {
+    if (!seconds) return std::nullopt;
+    return per_request_us(*seconds, s);
+}
 
 }  // namespace
 
@@ -103,7 +115,8 @@ void print_text(const Report& r, std::ostream& out) {
     const Histogram& h = s.latency_us;
     out << "policyd-bench " << r.mode << " " << r.target << "  mix=" << r.mix
         << "  connections=" << r.connections << "  threads=" << r.threads
-        << "  pipeline=" << r.pipeline << "  per-connection=" << r.per_connection << "\n";
+        << "  pipeline=" << r.pipeline << "  per-connection=" << r.per_connection
+        << (r.offered_rate > 0 ? "  rate=" + fixed(r.offered_rate, 0) + "/s" : "") << "\n";
     if (r.seed)
         out << "  seeded       " << r.seed->answered << " retry triplets, second round: "
             << json_replies(*r.seed) << "\n";
@@ -128,6 +141,12 @@ void print_text(const Report& r, std::ostream& out) {
             << fixed(per_request(*r.statements, s), 2) << "/request\n";
     if (r.idle_connections)
         out << "  idle         " << *r.idle_connections << " connections open and idle\n";
+    out << "  CPU          " << fixed(per_request_us(r.own_cpu_seconds, s), 1)
+        << " us/request in policyd-bench";
+    for (std::size_t i = 0; i < r.watched_cpu_seconds.size(); ++i)
+        out << ", " << json_optional(per_request_us(r.watched_cpu_seconds[i], s))
+            << " in watched process " << i + 1;
+    out << "\n";
     if (r.rss_idle_kb)
         out << "  server RSS   " << *r.rss_idle_kb << " kB with the connections idle, "
             << json_optional(r.rss_end_kb) << " kB at the end\n";
@@ -140,6 +159,7 @@ void print_json(const Report& r, std::ostream& out) {
         << ", \"mix\": " << json_string(r.mix) << ", \"connections\": " << r.connections
         << ", \"threads\": " << r.threads << ", \"pipeline\": " << r.pipeline
         << ", \"per_connection\": " << r.per_connection
+        << ", \"offered_rate\": " << fixed(r.offered_rate, 1)
         << ",\n \"seconds\": " << fixed(r.seconds, 3)
         << ", \"requests_per_second\": " << fixed(rate(r), 1)
         << ",\n \"requests\": " << json_requests(s)
@@ -169,7 +189,12 @@ void print_json(const Report& r, std::ostream& out) {
     out << ", \"statements\": " << json_optional(r.statements)
         << ",\n \"idle_connections\": " << json_optional(r.idle_connections)
         << ", \"server_rss_kb\": {\"idle\": " << json_optional(r.rss_idle_kb)
-        << ", \"end\": " << json_optional(r.rss_end_kb) << "}}\n";
+        << ", \"end\": " << json_optional(r.rss_end_kb) << "}"
+        << ",\n \"cpu_us_per_request\": {\"bench\": " << fixed(per_request_us(r.own_cpu_seconds, s), 1)
+        << ", \"watched\": [";
+    for (std::size_t i = 0; i < r.watched_cpu_seconds.size(); ++i)
+        out << (i ? ", " : "") << json_optional(per_request_us(r.watched_cpu_seconds[i], s));
+    out << "]}}\n";
 }
 
 }  // namespace bench

@@ -18,6 +18,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "histogram.h"
 
@@ -52,6 +53,7 @@ struct Report {
     unsigned threads = 0;
     unsigned pipeline = 0;
     unsigned per_connection = 0;
+    double offered_rate = 0;  // --rate: requests/s asked for; 0: closed loop
     double seconds = 0;    // from the first request to the last reply
     Stats stats;
     std::optional<Stats> seed;              // the retry seeding's second round
@@ -62,6 +64,10 @@ struct Report {
     // idle, and at the end; connections that were open when idle.
     std::optional<std::uint64_t> rss_idle_kb, rss_end_kb;
     std::optional<std::uint64_t> idle_connections;
+    // CPU seconds over the measured run: the bench's own (with --db-floor,
+    // the floor's threads) and each --watch-pid process's, in that order.
+    double own_cpu_seconds = 0;
+    std::vector<std::optional<double>> watched_cpu_seconds;
 };
 
 void print_text(const Report& report, std::ostream& out);

@@ -1,12 +1,17 @@
 // NAME
-//   server_status.cpp - MariaDB status counters and process memory (see server_status.h)
+//   server_status.cpp - MariaDB status counters, process memory and CPU (see server_status.h)
 // DESCRIPTION
 //   The counters come from information_schema.GLOBAL_STATUS (which, unlike
 //   SHOW STATUS, can be prepared); the reading itself is one statement and
-//   is subtracted. Memory is VmRSS from /proc/<pid>/status.
+//   is subtracted. Memory is VmRSS from /proc/<pid>/status, CPU time the
+//   utime and stime fields of /proc/<pid>/stat.
 #include "server_status.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace bench {
@@ -35,6 +40,31 @@ DbCounters counters_spent(const DbCounters& before, const DbCounters& after) {
     return {spent(before.questions, after.questions, 1),
             spent(before.stmt_execute, after.stmt_execute, 1),
             spent(before.stmt_prepare, after.stmt_prepare, 0)};
+}
+
+std::optional<double> cpu_seconds(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return std::nullopt;
+    // The command name (field 2) may hold spaces: count fields after its ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(line.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {  // utime is field 14, stime 15
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+    }
+    if (!fields) return std::nullopt;
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 std::optional<std::uint64_t> resident_kb(pid_t pid) {

@@ -6,6 +6,7 @@
 //   ... run ...
 //   bench::DbCounters spent = bench::counters_spent(before, bench::read_counters(session));
 //   std::optional<std::uint64_t> kb = bench::resident_kb(pid);
+//   std::optional<double> s = bench::cpu_seconds(pid);  double own = bench::own_cpu_seconds();
 // DESCRIPTION
 //   read_counters() reads Questions, Com_stmt_execute and Com_stmt_prepare
 //   from the MariaDB/MySQL server's global status. Questions counts every
@@ -15,7 +16,10 @@
 //   server-wide: run the bench against a database server nobody else uses.
 //
 //   resident_kb() is VmRSS from /proc/<pid>/status, for a server on this
-//   machine.
+//   machine; cpu_seconds() its user + system time from /proc/<pid>/stat
+//   (clock-tick resolution, 10 ms: runs of seconds), own_cpu_seconds() the
+//   bench's own (getrusage). Per request, they show where a machine's CPU
+//   goes when the client, the daemon and the database share it.
 #pragma once
 
 #include <optional>
@@ -31,5 +35,7 @@ DbCounters read_counters(policyd::db::Session& session);
 DbCounters counters_spent(const DbCounters& before, const DbCounters& after);
 
 std::optional<std::uint64_t> resident_kb(pid_t pid);
+std::optional<double> cpu_seconds(pid_t pid);
+double own_cpu_seconds();
 
 }  // namespace bench

@@ -11,16 +11,23 @@
 #      TRIPLET_TIME=0 (so the seeded retry triplets pass) and the mix's own switches
 #      (blacklisted: BLACKLISTING=1, throttled: SENDERTHROTTLE=1);
 #   3. the daemon on that port, logging to a file; policyd-bench against it for $BENCH_SECONDS s
-#      at $BENCH_CONNECTIONS connections (--json), with round trips from Questions;
-#   4. the daemon stopped, then policyd-bench --db-floor with the same configuration, once with
+#      at $BENCH_CONNECTIONS connections (--json), with round trips from Questions: its
+#      saturation throughput (closed loop);
+#   4. the same daemon again, paced (--rate) at $BENCH_LOAD of that throughput over the same
+#      connections: the latency at a load it can carry;
+#   5. the daemon stopped, then policyd-bench --db-floor with the same configuration, once with
 #      $BENCH_CONNECTIONS threads (the same concurrency) and once with WORKERS threads (the
-#      daemon's own number of database connections); the better one is the floor.
-# Prints one table row per mix: daemon requests/s, p50/p99, both floors, the daemon as a
-# fraction of the floor, round trips per request. JSON of every run in BUILDDIR/work/bench/.
+#      daemon's own number of database connections).
+# Prints one table row per mix: daemon requests/s, p50/p99 at saturation, p99 when paced, both
+# floors, the daemon as a fraction of the floor at the same concurrency and of the better
+# floor, round trips per request; then a second table of the CPU per request spent by the
+# bench client, the daemon and MariaDB, and by the better floor's threads and MariaDB.
+# JSON of every run in BUILDDIR/work/bench/.
 # Everything it started is stopped on exit. The machine's other load skews absolute figures:
 # compare the ratios, which come from runs made seconds apart.
 #
 # Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (100), BENCH_MIXES (all seven),
+#              BENCH_LOAD (0.5: the paced run's fraction of the saturation throughput),
 #              BENCH_MARIADB_PORT (13326, or a free port if taken).
 set -euo pipefail
 
@@ -31,6 +38,7 @@ bench=$build/bench/policyd-bench
 seconds=${BENCH_SECONDS:-5}
 connections=${BENCH_CONNECTIONS:-100}
 mixes=${BENCH_MIXES:-new retry whitelisted blacklisted throttled multi-rcpt mixed}
+load=${BENCH_LOAD:-0.5}
 out=$build/work/bench
 mkdir -p "$out"
 for f in "$policyd" "$bench"; do
@@ -41,6 +49,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 export WORKDIR=$out/mariadb MARIADB_DB=policyd_bench
+# Sized as docs/PERFORMANCE.md recommends for a policy database, so that a run measures
+# requests, not InnoDB checkpoints forced by the test server's small redo log.
+export MARIADB_CNF_EXTRA=$'innodb_buffer_pool_size=256M\ninnodb_log_file_size=256M'
 export MARIADB_PORT=${BENCH_MARIADB_PORT:-13326}
 if ! "$repo/scripts/mariadb.sh" status >/dev/null 2>&1 && port_busy "$MARIADB_PORT"; then
   MARIADB_PORT=$(free_port)
@@ -105,36 +116,66 @@ for mix in $mixes; do
   "$policyd" -c "$conf" >"$out/$mix.daemon.log" 2>&1 &
   daemon_pid=$!
   wait_listening "$port" "$daemon_pid" || { cat "$out/$mix.daemon.log" >&2; echo "bench.sh: policyd did not start" >&2; exit 1; }
+  mariadb_pid=$(cat "$WORKDIR/mariadbd.pid")
   "$bench" "127.0.0.1:$port" --mix "$mix" --duration "$seconds" --connections "$connections" \
-    --config "$conf" --json >"$out/$mix.daemon.json"
+    --config "$conf" --watch-pid "$daemon_pid" --watch-pid "$mariadb_pid" --json >"$out/$mix.daemon.json"
+  rate=$(python3 -c 'import json,sys; print(max(1, round(json.load(open(sys.argv[1]))["requests_per_second"] * float(sys.argv[2]))))' \
+    "$out/$mix.daemon.json" "$load")
+  "$bench" "127.0.0.1:$port" --mix "$mix" --duration "$seconds" --connections "$connections" \
+    --rate "$rate" --json >"$out/$mix.paced.json"
   kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=
 
   "$bench" --db-floor --config "$conf" --mix "$mix" --duration "$seconds" \
-    --connections "$connections" --json >"$out/$mix.floor.json"
+    --connections "$connections" --watch-pid "$mariadb_pid" --json >"$out/$mix.floor.json"
   "$bench" --db-floor --config "$conf" --mix "$mix" --duration "$seconds" \
-    --connections "$workers" --json >"$out/$mix.floor-workers.json"
+    --connections "$workers" --watch-pid "$mariadb_pid" --json >"$out/$mix.floor-workers.json"
   echo "bench.sh: $mix done" >&2
 done
 
-python3 - "$out" "$connections" "$workers" $mixes <<'EOF'
+python3 - "$out" "$connections" "$workers" "$load" $mixes <<'EOF'
 import json, os, sys
-out, connections, workers, mixes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-def load(mix, kind):
+out, connections, workers, load, mixes = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5:]
+def load_json(mix, kind):
     with open(os.path.join(out, "%s.%s.json" % (mix, kind))) as f:
         return json.load(f)
-print("%-12s %9s %7s %7s %11s %11s %7s %6s  %s" % (
-    "mix", "daemon/s", "p50 ms", "p99 ms", "floor@%s/s" % connections, "floor@%s/s" % workers,
-    "ratio", "rt/req", "replies"))
+def ratio(a, b):
+    return a / b if b else 0.0
+print("%-12s %9s %7s %7s %8s %11s %11s %8s %6s %6s  %s" % (
+    "mix", "daemon/s", "p50 ms", "p99 ms", "p99@%d%%" % round(load * 100),
+    "floor@%s/s" % connections, "floor@%s/s" % workers, "ratio@%s" % connections, "ratio",
+    "rt/req", "replies"))
 for mix in mixes:
-    d, f, w = load(mix, "daemon"), load(mix, "floor"), load(mix, "floor-workers")
-    floor = max(f["requests_per_second"], w["requests_per_second"])
+    d, p = load_json(mix, "daemon"), load_json(mix, "paced")
+    f, w = load_json(mix, "floor"), load_json(mix, "floor-workers")
+    rps = d["requests_per_second"]
+    best = max(f["requests_per_second"], w["requests_per_second"])
     rt = d["database"]["round_trips_per_request"] if d.get("database") and "round_trips_per_request" in d["database"] else float("nan")
     replies = ", ".join("%s %d" % (k[:40], v) for k, v in sorted(d["replies"].items(), key=lambda kv: -kv[1]))
-    bad = d["requests"]["timeouts"] + d["requests"]["errors"]
-    print("%-12s %9.0f %7.2f %7.2f %11.0f %11.0f %7.2f %6.2f  %s%s" % (
-        mix, d["requests_per_second"], d["latency_ms"]["p50"], d["latency_ms"]["p99"],
+    bad = sum(r["requests"]["timeouts"] + r["requests"]["errors"] for r in (d, p))
+    print("%-12s %9.0f %7.2f %7.2f %8.2f %11.0f %11.0f %8.2f %6.2f %6.2f  %s%s" % (
+        mix, rps, d["latency_ms"]["p50"], d["latency_ms"]["p99"], p["latency_ms"]["p99"],
         f["requests_per_second"], w["requests_per_second"],
-        d["requests_per_second"] / floor if floor else 0.0, rt, replies,
+        ratio(rps, f["requests_per_second"]), ratio(rps, best), rt, replies,
         "  (%d timeouts/errors)" % bad if bad else ""))
-print("ratio = daemon requests/s / the better floor; rt/req = MariaDB Questions per request")
+print("p99@%d%% = p99 when paced at %d%% of the daemon's own requests/s; ratio@%s = daemon / floor"
+      " at the same concurrency; ratio = daemon / the better floor; rt/req = MariaDB Questions"
+      " per request" % (round(load * 100), round(load * 100), connections))
+
+# Where the two cores went, in CPU microseconds per request (policyd-bench's own, and the
+# --watch-pid processes'), for the daemon run and for the better floor. "reachable" is the
+# ratio a daemon would get if it cost no more than the floor's own threads do: the floor's
+# CPU over the floor's plus the load generator's, which the floor does not have to feed.
+print()
+print("%-12s %14s %8s %8s %14s %8s %9s" % (
+    "cpu us/req", "bench client", "daemon", "mariadb", "floor threads", "mariadb", "reachable"))
+for mix in mixes:
+    d = load_json(mix, "daemon")
+    f = max((load_json(mix, k) for k in ("floor", "floor-workers")),
+            key=lambda r: r["requests_per_second"])
+    bench_us, (daemon_us, db_us) = d["cpu_us_per_request"]["bench"], d["cpu_us_per_request"]["watched"]
+    floor_us, floor_db_us = f["cpu_us_per_request"]["bench"], f["cpu_us_per_request"]["watched"][0]
+    floor_total = floor_us + (floor_db_us or 0)
+    print("%-12s %14.1f %8.1f %8.1f %14.1f %8.1f %9.2f" % (
+        mix, bench_us, daemon_us or 0, db_us or 0, floor_us, floor_db_us or 0,
+        ratio(floor_total, floor_total + bench_us)))
 EOF

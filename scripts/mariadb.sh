@@ -20,6 +20,8 @@
 #                 default <repo>/work/mariadb
 #   MARIADB_PORT  TCP port, bound on 127.0.0.1 only; default 13306
 #   MARIADB_DB    database name; default policyd
+#   MARIADB_CNF_EXTRA  more [mysqld] lines, after (so over) the defaults below; read when the
+#                 server starts (scripts/bench.sh sets docs/PERFORMANCE.md's recommendations)
 #
 # Several instances may run at once with different WORKDIR and MARIADB_PORT.  Nothing here
 # touches the system's MariaDB service or /etc/mysql (the server runs with --defaults-file).
@@ -83,6 +85,7 @@ innodb_log_file_size=32M
 innodb_flush_log_at_trx_commit=2
 innodb_doublewrite=0
 sync_binlog=0
+${MARIADB_CNF_EXTRA:-}
 EOF
 }
 

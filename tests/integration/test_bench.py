@@ -19,9 +19,9 @@ BENCH = os.environ.get("POLICYD_BENCH") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(lib.POLICYD))), "bench", "policyd-bench")
 
 FIELDS = ["mode", "target", "mix", "connections", "threads", "pipeline", "per_connection",
-          "seconds", "requests_per_second", "requests", "connect_errors", "connections_opened",
+          "offered_rate", "seconds", "requests_per_second", "requests", "connect_errors", "connections_opened",
           "latency_ms", "replies", "seed", "database", "statements", "idle_connections",
-          "server_rss_kb"]
+          "server_rss_kb", "cpu_us_per_request"]
 
 
 def run_bench(*args, timeout=60):
@@ -53,9 +53,12 @@ def count(table):
 
 
 def test_new_mix_against_the_daemon_adds_up():
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid nobody has: its CPU is unknown
     with lib.Daemon() as d:
         r = run_json("127.0.0.1:%d" % d.port, "--requests", "300", "--connections", "7",
-                     "--per-connection", "10", "--config", d.conf_path)
+                     "--per-connection", "10", "--config", d.conf_path,
+                     "--watch-pid", str(d.proc.pid), "--watch-pid", str(gone.pid))
     lib.eq(r["mode"], "daemon", "mode")
     lib.eq(r["requests"], {"sent": 300, "answered": 300, "timeouts": 0, "errors": 0}, "requests")
     lib.eq(r["replies"], {lib.GREY_DEFER: 300}, "replies")
@@ -66,6 +69,12 @@ def test_new_mix_against_the_daemon_adds_up():
     lib.ok(db is not None and db.get("questions", 0) >= 300,
            "database round trips measured: %s" % db)
     lib.ok(db["round_trips_per_request"] >= 1.0, "round trips per request %s" % db)
+    cpu = r["cpu_us_per_request"]
+    lib.ok(cpu["bench"] > 0, "the bench's own CPU per request: %s" % cpu)
+    lib.eq(len(cpu["watched"]), 2, "one CPU figure per --watch-pid: %s" % cpu)
+    lib.ok(cpu["watched"][0] is not None and cpu["watched"][0] >= 0, "the daemon's: %s" % cpu)
+    lib.eq(cpu["watched"][1], None, "an unknown pid's: %s" % cpu)
+    lib.ok(r["server_rss_kb"]["end"] > 1000, "the first watched pid's memory: %s" % r["server_rss_kb"])
 
 
 def test_retry_mix_is_seeded_and_passes_with_triplet_time_zero():
@@ -138,6 +147,29 @@ class FakeServer:
         self.sock.close()
 
 
+def test_rate_paces_the_requests():
+    # 150 requests/s for 2 s: due times past the deadline are never sent, so
+    # at most 300; a closed loop over 4 connections would send thousands.
+    with lib.Daemon() as d:
+        r = run_json("127.0.0.1:%d" % d.port, "--rate", "150", "--duration", "2",
+                     "--connections", "4")
+    lib.eq(r["offered_rate"], 150.0, "offered_rate")
+    sent = r["requests"]["sent"]
+    lib.ok(240 <= sent <= 300, "sent %d at 150/s for 2 s" % sent)
+    lib.eq(r["requests"]["answered"], sent, "every paced request answered")
+    lib.ok(120 <= r["requests_per_second"] <= 160, "requests/s %s" % r["requests_per_second"])
+    lib.eq(count("triplet"), sent, "triplets the requests created")
+
+
+def test_db_floor_can_be_paced_too():
+    with lib.Daemon() as d:
+        r = run_json("--db-floor", "--config", d.conf_path, "--rate", "100", "--duration", "1",
+                     "--connections", "2")
+    sent = r["requests"]["sent"]
+    lib.ok(70 <= sent <= 100, "sent %d at 100/s for 1 s" % sent)
+    lib.eq(r["requests"]["answered"], sent, "answered")
+
+
 def bench_fake_server(behaviour, *args):
     """policyd-bench against a FakeServer; nothing is answered, so it exits 1."""
     server = FakeServer(behaviour)
@@ -165,3 +197,6 @@ def test_bad_usage_exits_2():
     lib.ok("unknown mix" in err, "message: %s" % err)
     status, _out, err = run_bench("--db-floor")
     lib.eq(status, 2, "exit status without --config")
+    status, _out, err = run_bench("--rate=-5", "--requests", "1")
+    lib.eq(status, 2, "exit status with a negative rate")
+    lib.ok("--rate" in err, "message: %s" % err)

@@ -1,5 +1,5 @@
 // NAME
-//   test_bench.cpp - unit tests for policyd-bench's histogram and workload
+//   test_bench.cpp - unit tests for policyd-bench's histogram, workload and pacing
 // SYNOPSIS
 //   Part of tests/unit/unit_tests (Catch2).
 // DESCRIPTION
@@ -7,13 +7,15 @@
 //   percentiles within 1/64; the workload must produce what each mix
 //   promises (fresh triplets, a cycled retry pool, one instance per
 //   multi-recipient message, the whitelisted range) with a full Postfix
-//   attribute set that policyd's own normaliser reads back.
+//   attribute set that policyd's own normaliser reads back; a paced budget
+//   must hand out due times exactly 1/rate apart from its start.
 #include <catch2/catch.hpp>
 
 #include <set>
 #include <string>
 
 #include "histogram.h"
+#include "load.h"
 #include "protocol/attributes.h"
 #include "protocol/normalizer.h"
 #include "workload.h"
@@ -160,4 +162,28 @@ TEST_CASE("a weighted mix produces its kinds in proportion") {
         if (attr(w.next()[0], "client_address").rfind("203.0.113.", 0) == 0) ++whitelisted;
     CHECK(whitelisted > 850);
     CHECK(whitelisted < 1150);
+}
+
+TEST_CASE("a paced budget hands out due times 1/rate apart from its start") {
+    Budget paced({.requests = 0, .duration = 0, .rate = 250});
+    REQUIRE(paced.paced());
+    const auto before = Clock::now();
+    paced.start();
+    const auto first = paced.due();
+    REQUIRE(first >= before);
+    REQUIRE(first <= Clock::now());
+    for (int k = 1; k <= 1000; ++k) {
+        const auto gap = std::chrono::duration<double>(paced.due() - first).count();
+        REQUIRE(gap == Approx(k / 250.0).epsilon(1e-9));
+    }
+
+    Budget closed({.requests = 3, .duration = 0, .rate = 0});
+    REQUIRE_FALSE(closed.paced());
+    closed.start();
+    const auto now = Clock::now();
+    REQUIRE(closed.due() >= now);  // unpaced: always "now"
+    REQUIRE(closed.take());
+    REQUIRE(closed.take());
+    REQUIRE(closed.take());
+    REQUIRE_FALSE(closed.take());
 }
