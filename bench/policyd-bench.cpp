@@ -48,6 +48,10 @@ namespace po = boost::program_options;
 
 namespace {
 
+// --db-floor starts one thread and one database connection per
+// --connections; past this a typo would start thousands of each.
+constexpr unsigned kMaxFloorConnections = 1000;
+
 struct Args {
     bench::NetOptions net;
     bench::LoadPlan plan;
@@ -81,7 +85,7 @@ Args parse_args(int argc, char** argv) {
     po::options_description o("options");
     o.add_options()
         ("help,h", "this text")
-        ("connections,c", po::value(&a.net.connections)->default_value(100), "concurrent connections (database floor: threads), 1-20000")
+        ("connections,c", po::value(&a.net.connections)->default_value(100), "concurrent connections, 1-20000 (database floor: threads and database connections, 1-1000)")
         ("requests,n", po::value(&a.plan.requests), "stop after this many requests")
         ("duration,d", po::value(&a.plan.duration), "stop sending after this many seconds (default 10 without --requests)")
         ("mix,m", po::value(&a.mix)->default_value("new"), "new, retry, whitelisted, blacklisted, throttled, multi-rcpt, mixed, or kind=weight,...")
@@ -141,6 +145,9 @@ Args parse_args(int argc, char** argv) {
     a.json = vm.count("json") > 0;
     a.db_floor = vm.count("db-floor") > 0;
     if (a.db_floor && a.config_path.empty()) throw UsageError("--db-floor needs --config");
+    if (a.db_floor && a.net.connections > kMaxFloorConnections)
+        throw UsageError("--connections must be 1 to " + std::to_string(kMaxFloorConnections) +
+                         " with --db-floor (one thread and database connection each)");
     for (const char* key : {"mysql-host", "mysql-port", "mysql-socket", "mysql-user",
                             "mysql-password", "mysql-db"})
         a.mysql_given = a.mysql_given || vm.count(key);

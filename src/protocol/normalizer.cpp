@@ -3,8 +3,9 @@
 // SYNOPSIS
 //   See normalizer.h.
 // DESCRIPTION
-//   Re-implements generic.c:extract (cap, fold, filter), the sender/recipient
-//   split of policyd.c:parse_buf and generic.c:extract_ipfill. Every rule
+//   Re-implements generic.c:extract (cap, fold, filter), the domain half of
+//   the sender/recipient split of policyd.c:parse_buf and
+//   generic.c:extract_ipfill. Every rule
 //   here shapes a stored key; change none of them without a compatibility
 //   note (docs/).
 #include "protocol/normalizer.h"
@@ -57,13 +58,11 @@ std::string extracted(const Attributes& attrs, std::string_view name)
     return extract(row_value(attrs, name).value_or(std::string_view{}));
 }
 
-void split_at_last_at(const std::string& addr, std::string& local, std::string& domain)
+// What follows the last '@'; "" without one.
+std::string domain_of(const std::string& addr)
 {
     const std::size_t at = addr.rfind('@');
-    if (at == std::string::npos)
-        return;
-    local.assign(addr, 0, at);
-    domain.assign(addr, at + 1);
+    return at == std::string::npos ? std::string{} : addr.substr(at + 1);
 }
 
 bool kept_by_ipfill(char c)
@@ -113,21 +112,19 @@ Request normalize(const Attributes& attrs, int greylist_hostaddr)
     fill_host_keys(r, greylist_hostaddr);
 
     if (const auto sender = row_value(attrs, "sender")) {
-        r.has_sender = true;
         r.sender = extract(*sender);
         if (r.sender.empty())
             r.sender = "<>";
-        split_at_last_at(r.sender, r.sender_local, r.sdom);
+        r.sdom = domain_of(r.sender);
     }
     r.rcpt = extracted(attrs, "recipient");
-    split_at_last_at(r.rcpt, r.rcpt_local, r.rdom);
+    r.rdom = domain_of(r.rcpt);
 
     r.name = extracted(attrs, "client_name");
     r.helo = extracted(attrs, "helo_name");
     r.size = extracted(attrs, "size");
     r.sasl = extracted(attrs, "sasl_username");
     r.instance = extracted(attrs, "instance");
-    r.protocol_state = extracted(attrs, "protocol_state");
     return r;
 }
 

@@ -12,15 +12,15 @@
 //   - Each value is first capped as the reference's 64-byte line row
 //     capped it: at 63 - len(name) bytes (sender 57, recipient 54,
 //     helo_name 54, client_name 52, sasl_username 50, instance 55,
-//     size 59, client_address 49, protocol_state 49).
+//     size 59, client_address 49).
 //   - It is then lower-cased (ASCII) and, except for client_address,
 //     passed through the reference's extract() filter, which deletes every
 //     byte that is not an ASCII letter or digit or one of "@|.:_-/ ".
 //   - client_address is not filtered: queries bind it, so it is safe, and
 //     the reference stored it raw (core.md C4 is fixed by binding).
 //   - An empty sender (or one that filters to nothing) becomes "<>"; an
-//     absent one stays "" with has_sender false. Sender and recipient are
-//     split at their last '@'; without '@' both parts are empty.
+//     absent one stays "". SDOM and RDOM are what follows the last '@' of
+//     sender and recipient; without '@' they are empty.
 //   - GHOST and NET1..3 come from scanning client_address for the
 //     characters 0-9 a-f . : only, see Request.
 //

@@ -27,18 +27,15 @@ struct Request {
 
     std::string name;          // client_name (filtered); "" if absent
     std::string sender;        // sender (filtered); "<>" if empty; "" if absent
-    std::string sender_local;  // part of sender before the last '@'
     std::string sdom;          // part of sender after the last '@'; "" if none
     std::string rcpt;          // recipient (filtered)
-    std::string rcpt_local;    // part of recipient before the last '@'
-    std::string rdom;          // part of recipient after the last '@'
+    std::string rdom;          // part of recipient after the last '@'; "" if none
     std::string helo;          // helo_name (filtered; brackets removed)
     std::string size;          // size (filtered string); "" if absent
     std::string sasl;          // sasl_username (filtered); "" if absent
     std::string instance;      // instance (filtered); "" if absent
-    std::string protocol_state;  // protocol_state (filtered), e.g. "rcpt"
-
-    bool has_sender = false;   // a sender= line was present (even if empty)
+    // No protocol_state: no check looks at it (modules.md §1.2, Q33). No
+    // local parts: the reference computed them but no module read them.
 };
 
 }  // namespace policyd

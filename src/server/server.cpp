@@ -88,6 +88,8 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
             log::line(static_cast<Server*>(self)->stats_.report());
         }, this);
     schedule_stats();
+    for (Refusals* refusals : {&refused_acl_, &refused_limit_})
+        refusals->summary_timer = evtimer_new(base_, &Server::on_refusal_summary, refusals);
     pipeline_.count_into(&stats_);
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
         event* ev = evsignal_new(base_, sig, &Server::on_signal, this);
@@ -110,6 +112,8 @@ Server::~Server() {
     workers_->stop();  // before the events the workers signal are freed
     connections_.clear();
     for (event* ev : signal_events_) event_free(ev);
+    event_free(refused_limit_.summary_timer);
+    event_free(refused_acl_.summary_timer);
     event_free(stats_event_);
     event_free(drain_deadline_event_);
     event_free(resume_accept_event_);
@@ -121,6 +125,9 @@ Server::~Server() {
 int Server::run() {
     event_base_dispatch(base_);
     workers_->stop();
+    // Refusals counted since the last line would otherwise go unlogged.
+    for (Refusals* refusals : {&refused_acl_, &refused_limit_})
+        if (auto line = refusals->log.summary(RefusalLog::Clock::now())) log::line(*line);
     return 0;
 }
 
@@ -141,16 +148,13 @@ void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
     std::memcpy(&storage, address,
                 address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
     if (!acl_allows(config_->conn_acl, storage)) {
-        log::line("WARNING: connection attempt from: " + peer.address);
         stats_.refused_acl();
-        close(fd);
+        refuse(fd, refused_acl_, peer.address);
         return;
     }
     if (connections_.size() >= static_cast<std::size_t>(config_->max_connections)) {
-        log::line("WARNING: No free slots found, closing connection from " + peer.address + ":" +
-                  std::to_string(peer.port));
         stats_.refused_limit();
-        close(fd);
+        refuse(fd, refused_limit_, peer.address + ":" + std::to_string(peer.port));
         return;
     }
     const std::uint64_t id = next_connection_id_++;
@@ -165,6 +169,23 @@ void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     connections_.emplace(id, std::make_unique<Connection>(*this, id, fd,
                                                           peer.address + ":" + std::to_string(peer.port)));
+}
+
+void Server::refuse(evutil_socket_t fd, Refusals& refusals, const std::string& peer) {
+    close(fd);
+    log_refusal_line(refusals, refusals.log.refused(peer, RefusalLog::Clock::now()));
+}
+
+void Server::log_refusal_line(Refusals& refusals, const std::optional<std::string>& line) {
+    if (!line) return;
+    log::line(*line);
+    const timeval interval{RefusalLog::kInterval.count(), 0};
+    evtimer_add(refusals.summary_timer, &interval);
+}
+
+void Server::on_refusal_summary(evutil_socket_t, short, void* arg) {
+    auto& refusals = *static_cast<Refusals*>(arg);
+    log_refusal_line(refusals, refusals.log.summary(RefusalLog::Clock::now()));
 }
 
 // Out of descriptors (EMFILE/ENFILE) must not kill the daemon (reference

@@ -6,7 +6,9 @@
 //   return server.run();     // until SIGTERM/SIGINT; returns the exit status
 // DESCRIPTION
 //   One event-loop thread owns the sockets; a WorkerPool owns the database.
-//   Accepted clients are checked against CONN_ACL and MAX_CONNECTIONS.
+//   Accepted clients are checked against CONN_ACL and MAX_CONNECTIONS; the
+//   refusals of each kind are logged through a RefusalLog, so a flood of
+//   them logs one line and then one summary a second.
 //   SIGHUP re-reads policyd.conf (a bad file keeps the running
 //   configuration); SIGTERM/SIGINT stop accepting, finish and write the
 //   requests in flight, then return 0. SIGUSR1 logs the statistics line,
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +31,7 @@
 #include "config/config.h"
 #include "policy/pipeline.h"
 #include "server/connection.h"
+#include "server/refusal_log.h"
 #include "server/worker_pool.h"
 #include "stats/stats.h"
 
@@ -54,6 +58,17 @@ private:
     static void on_accept_error(evconnlistener*, void* self);
     static void on_completed(evutil_socket_t, short, void* self);
     static void on_signal(evutil_socket_t, short, void* self);
+    static void on_refusal_summary(evutil_socket_t, short, void* refusals);
+
+    // One kind of refused connection: its log and the timer of its summaries.
+    struct Refusals {
+        RefusalLog log;
+        event* summary_timer = nullptr;
+    };
+    // Logs `line`, if any, and has the summary of the refusals after it
+    // written one interval later.
+    static void log_refusal_line(Refusals& refusals, const std::optional<std::string>& line);
+    void refuse(evutil_socket_t fd, Refusals& refusals, const std::string& peer);
 
     void accept_client(evutil_socket_t fd, const sockaddr* address);
     void deliver_completed();
@@ -72,6 +87,9 @@ private:
     event* drain_deadline_event_ = nullptr;
     event* stats_event_ = nullptr;
     std::vector<event*> signal_events_;
+    Refusals refused_acl_{{"WARNING: connection attempt from: ", "CONN_ACL"}};
+    Refusals refused_limit_{
+        {"WARNING: No free slots found, closing connection from ", "MAX_CONNECTIONS"}};
 
     Stats stats_;  // before the pipeline and the workers that count into it
     Pipeline pipeline_;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <functional>
 
 namespace policyd {
 namespace {
@@ -40,16 +41,40 @@ std::string_view outcome_name(Outcome outcome) {
 
 Stats::Stats() : started_(Clock::now()) {}
 
+Stats::~Stats() {
+    for (auto& slot : token_slots_) delete slot.name.load(std::memory_order_relaxed);
+}
+
 void Stats::outcome(Outcome outcome) { bump(outcomes_[static_cast<std::size_t>(outcome)]); }
 
+// Linear probing from the name's hash. A new name reserves one of the
+// kMaxTokens places before claiming a slot and gives it back if another
+// thread claimed that slot first; at the cap a concurrent race may thus
+// send a new name to "other" one moment early, and no count is ever lost.
 void Stats::token(std::string_view token) {
-    std::lock_guard<std::mutex> lock(tokens_mutex_);
-    auto it = tokens_.find(token);
-    if (it == tokens_.end()) {
-        const bool room = tokens_.size() < kMaxTokens;
-        it = tokens_.try_emplace(room ? std::string(token) : std::string("other"), 0).first;
+    const std::size_t start = std::hash<std::string_view>{}(token);
+    for (std::size_t probe = 0; probe < kTokenSlots; ++probe) {
+        TokenSlot& slot = token_slots_[(start + probe) % kTokenSlots];
+        const std::string* name = slot.name.load(std::memory_order_acquire);
+        if (name == nullptr) {
+            if (token_names_.fetch_add(1, std::memory_order_relaxed) >= kMaxTokens) {
+                token_names_.fetch_sub(1, std::memory_order_relaxed);
+                break;
+            }
+            const auto* fresh = new std::string(token);
+            if (slot.name.compare_exchange_strong(name, fresh, std::memory_order_acq_rel)) {
+                name = fresh;
+            } else {  // `name` is now the winner's, which may be this token too
+                delete fresh;
+                token_names_.fetch_sub(1, std::memory_order_relaxed);
+            }
+        }
+        if (*name == token) {
+            bump(slot.count);
+            return;
+        }
     }
-    ++it->second;
+    bump(other_tokens_);
 }
 
 void Stats::database_error() { bump(database_errors_); }
@@ -86,8 +111,10 @@ Stats::Snapshot Stats::snapshot() const {
     s.latency_sum_us = load(latency_sum_us_);
     s.latency_max_us = load(latency_max_us_);
     for (std::size_t i = 0; i < kLatencyBuckets; ++i) s.latency_buckets[i] = load(latency_buckets_[i]);
-    std::lock_guard<std::mutex> lock(tokens_mutex_);
-    s.tokens = tokens_;
+    for (const auto& slot : token_slots_)
+        if (const std::string* name = slot.name.load(std::memory_order_acquire))
+            s.tokens[*name] += load(slot.count);
+    if (const std::uint64_t other = load(other_tokens_)) s.tokens["other"] += other;
     return s;
 }
 

@@ -11,12 +11,16 @@
 // DESCRIPTION
 //   Workers and the event loop update the counters concurrently: the fixed
 //   counters are relaxed atomics (a report is a consistent-enough snapshot,
-//   not a transaction); the decision-token counts sit behind a mutex, since
-//   their names are only known when logged. Latency is the time from the
-//   arrival of a complete request to its reply being ready, kept as a sum,
-//   a maximum and a power-of-two histogram from which the report reads p50
-//   and p99 as upper bounds. Nothing is ever reset: every count is since
+//   not a transaction); the decision-token counts, whose names are only
+//   known when logged, sit in a fixed open-addressing table whose slots are
+//   claimed once by compare-and-swap, so counting a token takes no lock
+//   either. Latency is the time from the arrival of a complete request to
+//   its reply being ready, kept as a sum, a maximum and a power-of-two
+//   histogram from which the report reads p50 and p99 as upper bounds. Nothing is ever reset: every count is since
 //   start.
+//
+//   Ownership: a Stats owns the token names it has seen, until it is
+//   destroyed; snapshots own copies.
 #pragma once
 
 #include <array>
@@ -24,7 +28,6 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -79,6 +82,7 @@ public:
     };
 
     Stats();
+    ~Stats();
     Stats(const Stats&) = delete;
     Stats& operator=(const Stats&) = delete;
 
@@ -108,8 +112,19 @@ private:
     std::atomic<std::uint64_t> latency_sum_us_{0};
     std::atomic<std::uint64_t> latency_max_us_{0};
     std::array<std::atomic<std::uint64_t>, kLatencyBuckets> latency_buckets_{};
-    mutable std::mutex tokens_mutex_;
-    std::map<std::string, std::uint64_t, std::less<>> tokens_;
+
+    // A slot's name goes from null to a string once and never changes, so a
+    // probe may stop at the first null slot. Twice kMaxTokens slots keep
+    // probes short, and a probe always finds a null slot or its name.
+    struct TokenSlot {
+        std::atomic<const std::string*> name{nullptr};
+        std::atomic<std::uint64_t> count{0};
+    };
+    static constexpr std::size_t kTokenSlots = 2 * kMaxTokens;
+    std::array<TokenSlot, kTokenSlots> token_slots_{};
+    // Names claimed or about to be: a slot is taken only after reserving here.
+    std::atomic<std::size_t> token_names_{0};
+    std::atomic<std::uint64_t> other_tokens_{0};
 };
 
 // The report line of a snapshot (Stats::report() formats its own).

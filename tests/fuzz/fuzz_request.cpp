@@ -50,9 +50,8 @@ void check_request(std::string_view text, int hostaddr) {
     require(r.sender == "<>" || r.sender.size() <= 57);
     require(r.rcpt.size() <= 54 && r.helo.size() <= 54 && r.name.size() <= 52);
     require(r.sasl.size() <= 50 && r.instance.size() <= 55 && r.size.size() <= 59);
-    require(r.protocol_state.size() <= 49);
     for (const std::string* s : {&r.rcpt, &r.helo, &r.name, &r.sasl, &r.instance, &r.size,
-                                 &r.protocol_state, &r.sender_local, &r.sdom})
+                                 &r.sdom, &r.rdom})
         require(filtered(*s));
     require(r.sender == "<>" || filtered(r.sender));
     require(r.ghost.size() <= r.ip.size());

@@ -200,3 +200,12 @@ def test_bad_usage_exits_2():
     status, _out, err = run_bench("--rate=-5", "--requests", "1")
     lib.eq(status, 2, "exit status with a negative rate")
     lib.ok("--rate" in err, "message: %s" % err)
+    # one thread and one database connection each: capped before any is started
+    missing = "/nonexistent/policyd.conf"
+    status, _out, err = run_bench("--db-floor", "--config", missing, "--connections", "1001")
+    lib.eq(status, 2, "exit status of --db-floor with 1001 connections")
+    lib.ok("--connections must be 1 to 1000 with --db-floor" in err, "message: %s" % err)
+    status, _out, err = run_bench("--db-floor", "--config", missing, "--connections", "1000")
+    lib.eq(status, 2, "exit status of --db-floor with 1000 connections and no config file")
+    lib.ok("1 to 1000" not in err and missing in err,
+           "1000 connections pass the cap and fail on the missing file: %s" % err)

@@ -5,11 +5,16 @@ connection, as a Postfix smtpd) before the flood (baseline) and during it, and t
 resident memory (VmRSS): 10,000 connections opened at once, clients that connect and never
 send, slowloris clients (one byte a second) and a client that pipelines thousands of requests
 and never reads a reply. The daemon must keep serving the others within a generous bound of
-the baseline latency, with bounded memory. Loopback only; every flood ends with its test.
+the baseline latency, with bounded memory. Floods of connections refused by CONN_ACL or
+MAX_CONNECTIONS must not flood the log: one full line, then a summary a second whose counts
+add up to the refusals the statistics line counts. Loopback only; every flood ends with its
+test.
 """
 
 import errno
+import re
 import selectors
+import signal
 import socket
 import threading
 import time
@@ -217,3 +222,73 @@ def test_client_that_never_reads_its_replies():
         lib.ok(decided < sent[0], "the daemon stopped reading from a client that does not read")
         lib.eq(d.request({"recipient": "after@example.org"}), "action=defer_if_permit " + text,
                "still serving")
+
+
+REFUSAL_SUMMARY = re.compile(r"^WARNING: connections refused \((\w+)\): (\d+) more in the last "
+                             r"[0-9.]+s, the last from: 127\.0\.0\.1\S*$", re.M)
+
+
+def refuse_many(port, count, seconds):
+    """Opens `count` connections in batches spread over `seconds`, each closed at once (the
+    daemon refuses them)."""
+    batches = 25
+    for b in range(batches):
+        start = time.monotonic()
+        for _ in range(count // batches):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        time.sleep(max(0.0, seconds / batches - (time.monotonic() - start)))
+
+
+def hold_the_only_slot(d):
+    """A connection that holds MAX_CONNECTIONS=1's slot, once the start-up probe's is free."""
+    for _ in range(50):
+        holder = d.connect()
+        if holder.request() == lib.GREY_DEFER:
+            return holder
+        holder.close()
+        time.sleep(0.1)
+    raise lib.Failure("no connection got the only slot")
+
+
+def stats_counter(d, name):
+    d.signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found = re.findall(r"^stats: .* %s=(\d+) " % name, d.output(), re.M)
+        if found:
+            return int(found[-1])
+        time.sleep(0.05)
+    raise lib.Failure("no statistics line after SIGUSR1:\n%s" % d.output())
+
+
+def test_refused_connection_floods_log_a_summary_a_second():
+    flood = 3000
+    for conf, kind, full_line, counter in (
+            ({"CONN_ACL": '"192.0.2.1"'}, "CONN_ACL",
+             "WARNING: connection attempt from: 127.0.0.1", "refused_acl"),
+            ({"MAX_CONNECTIONS": 1}, "MAX_CONNECTIONS",
+             "WARNING: No free slots found, closing connection from 127.0.0.1:", "refused_limit")):
+        started = time.monotonic()
+        with lib.Daemon(conf) as d:
+            holder = hold_the_only_slot(d) if kind == "MAX_CONNECTIONS" else None
+            refuse_many(d.port, flood, 2.5)
+            time.sleep(1.5)  # the accept queue drained, the summary of the last second written
+            refused = stats_counter(d, counter)
+            lifetime = time.monotonic() - started
+            if holder:
+                holder.close()
+        out = d.output()
+        full = [l for l in out.splitlines() if l.startswith(full_line)]
+        summaries = [int(n) for k, n in REFUSAL_SUMMARY.findall(out) if k == kind]
+        lib.ok(refused >= flood, "%s: %d refusals counted, %d made" % (kind, refused, flood))
+        lib.ok(full, "%s: the first refusal keeps its full line:\n%s" % (kind, out[-2000:]))
+        lib.ok(len(summaries) >= 2, "%s: the 2.5 s flood is summarised each second: %r"
+               % (kind, summaries))
+        lib.eq(len(full) + sum(summaries), refused,
+               "%s: full lines plus the summaries' counts" % kind)
+        lines = len(full) + len(summaries)
+        lib.ok(lines <= lifetime + 3,
+               "%s: %d lines in the daemon's %.1f s: at most about one a second"
+               % (kind, lines, lifetime))
+        print("     %s: %d refusals logged in %d lines (%d full, %d summaries)"
+              % (kind, refused, lines, len(full), len(summaries)))

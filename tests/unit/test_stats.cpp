@@ -92,3 +92,38 @@ TEST_CASE("concurrent updates are not lost", "[stats]") {
     CHECK(s.tokens.at("x=y") == 40000);
     CHECK(s.latency_max_us == 9999);
 }
+
+namespace {
+
+// `threads` threads each count every one of `names` token names `rounds`
+// times, each starting at another name, so they race to claim slots for
+// one name and for different names.
+Stats::Snapshot count_names_concurrently(int threads, int names, int rounds) {
+    Stats stats;
+    std::vector<std::thread> running;
+    for (int t = 0; t < threads; ++t)
+        running.emplace_back([&stats, t, threads, names, rounds] {
+            for (int round = 0; round < rounds; ++round)
+                for (int i = 0; i < names; ++i)
+                    stats.token("n" + std::to_string((i + t * names / threads + round) % names));
+        });
+    for (auto& t : running) t.join();
+    return stats.snapshot();
+}
+
+}  // namespace
+
+TEST_CASE("threads meeting new token names count each once, in its own entry", "[stats]") {
+    const auto s = count_names_concurrently(4, 200, 20);
+    CHECK(s.tokens.size() == 200);
+    for (int i = 0; i < 200; ++i) CHECK(s.tokens.at("n" + std::to_string(i)) == 4 * 20);
+}
+
+TEST_CASE("threads going past the token cap lose no count", "[stats]") {
+    const auto s = count_names_concurrently(4, 300, 20);
+    std::uint64_t total = 0;
+    for (const auto& [name, count] : s.tokens) total += count;
+    CHECK(total == 4 * 300 * 20);
+    CHECK(s.tokens.size() <= Stats::kMaxTokens + 1);
+    CHECK(s.tokens.at("other") >= 4 * 20 * (300 - Stats::kMaxTokens));
+}

@@ -91,13 +91,13 @@ long long training_rows(CheckContext& ctx) {
 // triplets stay when the entry could not be written, so nothing is lost.
 void list_host(CheckContext& ctx, ListTable table, bool netblock, const char* description,
                long duration, std::string_view token) {
-    const Request& r = ctx.request;
-    const long long e = expiry(ctx.now, duration);
-    if (add_list_entry_after_decision(ctx, table, list_key(r, netblock), description, e)) {
-        after_decision(ctx, "delete the triplets of " + r.ghost,
-                       [&] { ctx.db.execute(kForgetHost, {r.ghost}); });
+    const std::string& ghost = ctx.request.ghost;
+    const ClientEntry entry = list_client(ctx, table, netblock, description, duration);
+    if (entry.written) {
+        after_decision(ctx, "delete the triplets of " + ghost,
+                       [&] { ctx.db.execute(kForgetHost, {ghost}); });
     }
-    ctx.log_decision(token, ", expire=" + std::to_string(e));
+    ctx.log_decision(token, ", expire=" + std::to_string(entry.expire));
 }
 
 Decision new_triplet(CheckContext& ctx, bool training) {

@@ -88,12 +88,16 @@ std::vector<db::Param> recipient_candidates(const Request& r) {
     return {r.rcpt, "@" + r.rdom};
 }
 
+ClientEntry list_client(CheckContext& ctx, ListTable table, bool netblock,
+                        const std::string& description, long duration) {
+    const long long e = expiry(ctx.now, duration);
+    return {e, add_list_entry_after_decision(ctx, table, list_key(ctx.request, netblock),
+                                             description, e)};
+}
+
 long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& description,
                            long duration) {
-    const long long e = expiry(ctx.now, duration);
-    add_list_entry_after_decision(ctx, ListTable::Blacklist, list_key(ctx.request, netblock),
-                                  description, e);
-    return e;
+    return list_client(ctx, ListTable::Blacklist, netblock, description, duration).expire;
 }
 
 std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params) {

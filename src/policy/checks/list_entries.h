@@ -22,8 +22,9 @@
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
 //     and recipient_candidates() for the recipient side of rcpt_acl.
-//   - list_key(), blacklist_client(): the key an automatic entry is
-//     written under, host or netblock, and never '' (reference Q1, Q4, Q7).
+//   - list_key(), list_client(), blacklist_client(): the key an automatic
+//     entry is written under, host or netblock, and never '' (reference
+//     Q1, Q4, Q7), and the write of that entry.
 //   - after_decision(): a write whose failure must not change a verdict.
 #pragma once
 
@@ -80,10 +81,21 @@ std::vector<db::Param> sender_candidates(const Request& request);
 // The full recipient and "@domain", for "IN (?,?)" (rcpt_acl).
 std::vector<db::Param> recipient_candidates(const Request& request);
 
-// The automatic blacklist entry of a check that has decided to reject this
+// What list_client() wrote: the expiry, which the callers log, and whether
+// the write succeeded.
+struct ClientEntry {
+    long long expire;
+    bool written;
+};
+
+// The automatic entry in `table` of a check that has decided about this
 // client: list_key() with `description` and expiry(now, `duration`),
-// written through after_decision(). Returns the expiry, which the callers
-// log.
+// written through after_decision().
+ClientEntry list_client(CheckContext& ctx, ListTable table, bool netblock,
+                        const std::string& description, long duration);
+
+// list_client() into the blacklist, for a check that rejects this client;
+// returns the expiry.
 long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& description,
                            long duration);
 
