@@ -9,7 +9,7 @@
 #      row 203.0.113.% and the blacklist row 192.0.2.% the whitelisted/blacklisted mixes use;
 #   2. policyd.conf = the repo's shipped policyd.conf with the private database, a free port,
 #      TRIPLET_TIME=0 (so the seeded retry triplets pass) and the mix's own switches
-#      (blacklisted: BLACKLISTING=1, throttled: SENDERTHROTTLE=1);
+#      (blacklisted: BLACKLISTING=1, throttled: SENDERTHROTTLE=1 GREYLISTING=0);
 #   3. the daemon on that port, logging to a file; policyd-bench against it for $BENCH_SECONDS s
 #      at $BENCH_CONNECTIONS connections (--json), with round trips from Questions: its
 #      saturation throughput (closed loop);
@@ -85,7 +85,7 @@ EOF
 mix_switches() {
   case $1 in
     blacklisted) echo BLACKLISTING=1 ;;
-    throttled) echo SENDERTHROTTLE=1 ;;
+    throttled) echo SENDERTHROTTLE=1 GREYLISTING=0 ;;  # else greylisting defers them first
   esac
 }
 
