@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,10 @@ public:
     const std::time_t now;            // sampled once per request (reference NOW)
     const std::uint64_t rcpt_number;  // the reference's rcpt=N counter
     const int fd;                     // the client's socket, for the reference's "fd: N" lines
+    // The white- and blacklists this request matched, one bit per list
+    // (list_checks.h): filled by the first list check that runs, with one
+    // statement for every list, and read by the others.
+    std::optional<std::uint32_t> list_hits;
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>

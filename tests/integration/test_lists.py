@@ -142,3 +142,20 @@ def test_rcpt_acl_equal_priorities_go_to_the_more_exact_row():
         lib.eq(d.request({"sender": "dave@example.com", "recipient": "carol@example.net"}), DUNNO,
                "only the @domain row matches")
         lib.ok(any(", rcpt_acl=block, " in l for l in decision_lines(d)), "rcpt_acl=block logged")
+
+
+def test_every_list_is_one_statement_and_each_still_decides():
+    # All six lists on: each request asks them in one statement (the DEBUG=2 SQL trace shows
+    # every statement a worker sends), and a row in any one of them still decides alone.
+    for table, column, key, _, _, _ in LISTS:
+        lib.sql("INSERT INTO %s (%s,_description,_expire) VALUES ('%s','test',0)"
+                % (table, column, key))
+    with lib.Daemon(dict(ALL_LISTS, DEBUG=2)) as d:
+        for table, _, key, request, reply, token in LISTS:
+            before = len(d.output().splitlines())
+            lib.eq(d.request(request), reply, "%s row %s" % (table, key))
+            lines = d.output().splitlines()[before:]
+            list_sql = [l for l in lines if l.startswith("DEBUG: sql: ")
+                        and re.search(r"\b(white|black)list(_sender|_dnsname)?\b", l)]
+            lib.eq(len(list_sql), 1, "list statements for %s:\n%s" % (key, "\n".join(list_sql)))
+            lib.ok(any(token in l for l in lines), "%s logged for %s" % (token, key))

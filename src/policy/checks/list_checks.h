@@ -29,6 +29,14 @@
 //   (not_expired()); a blank row no longer matches IPv6 clients (Q5);
 //   WHITELISTNULL whitelists the null sender "<>" only, not every
 //   two-character sender (Q17).
+//
+//   One round trip for all of them: the reference sent one SELECT per
+//   list. Here the first list check that runs asks about every list the
+//   configuration enables, in one UNION ALL of the same indexed lookups
+//   (list_lookup()), and keeps the answer in CheckContext::list_hits for
+//   the list checks after it. The lists are only read, and the order of
+//   the checks and their log lines do not change; a list that a decision
+//   before it makes irrelevant is read for nothing, in the same statement.
 #pragma once
 
 #include <string>
@@ -60,6 +68,18 @@ extern const ListSpec kBlacklist;
 extern const ListSpec kBlacklistSender;
 extern const ListSpec kBlacklistDnsname;
 
+// The one statement that looks a request up in every list `config`
+// enables (each part "SELECT <bit> FROM <table> WHERE ... LIMIT 1"), and
+// its parameters; a list the request cannot match has no part. Empty sql
+// when no list has a part. A returned row's one column is the bit
+// (list_bit()) of a list that matched.
+struct ListLookup {
+    std::string sql;
+    std::vector<db::Param> params;
+};
+ListLookup list_lookup(const Config& config, const Request& request, long long now);
+unsigned list_bit(const ListSpec& spec);
+
 class ListLookupCheck : public Check {
 public:
     explicit ListLookupCheck(const ListSpec& spec);
@@ -74,7 +94,7 @@ protected:
 
 private:
     const ListSpec& spec_;
-    std::string lookup_sql_;
+    const unsigned bit_;  // list_bit(spec_)
 };
 
 // WHITELISTNULL==1 and the null sender: whitelisted without a lookup.

@@ -100,9 +100,4 @@ long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& 
     return list_client(ctx, ListTable::Blacklist, netblock, description, duration).expire;
 }
 
-std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params) {
-    params.emplace_back(static_cast<long long>(ctx.now));
-    return params;
-}
-
 }  // namespace policyd

@@ -4,8 +4,8 @@
 //   #include "policy/checks/list_entries.h"
 //   long long e = expiry(ctx.now, ctx.config.spamtrap_auto_expire);
 //   add_list_entry(ctx, ListTable::Blacklist, key, "# spamtrap delivery: (...)", e);
-//   ctx.db.query_int("SELECT COUNT(*) FROM whitelist WHERE _whitelist IN (?,?,?,?) AND "
-//                    + not_expired(), with_now(ctx, address_candidates(ctx.request)));
+//   std::string sql = "SELECT 1 FROM whitelist WHERE _whitelist IN (?,?,?,?) AND " + not_expired();
+//   // bound to address_candidates(request), then NOW
 // DESCRIPTION
 //   The white- and blacklist tables (whitelist, blacklist, whitelist_sender,
 //   blacklist_sender, ...) are read by their own checks and written by
@@ -98,8 +98,5 @@ ClientEntry list_client(CheckContext& ctx, ListTable table, bool netblock,
 // returns the expiry.
 long long blacklist_client(CheckContext& ctx, bool netblock, const std::string& description,
                            long duration);
-
-// `params` followed by NOW, for a condition built with not_expired().
-std::vector<db::Param> with_now(const CheckContext& ctx, std::vector<db::Param> params);
 
 }  // namespace policyd
