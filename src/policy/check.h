@@ -12,6 +12,12 @@
 //
 //   Checks are stateless objects shared by all worker threads: everything a
 //   run needs arrives in the CheckContext, which lives for one request.
+//
+//   A check that decides on nothing but "is there a row of my table that
+//   matches this request?" (the lists, the HELO blacklist, spamtrap) states
+//   that question as a RowLookup and asks ctx.row_matches(*this) instead of
+//   querying: the context asks the questions of every enabled check at the
+//   first one, in one statement (row_lookups.h).
 #pragma once
 
 #include <cstdint>
@@ -20,12 +26,23 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "config/config.h"
+#include "db/session.h"
 #include "protocol/request.h"
 
 namespace policyd {
 
-namespace db { class Session; }
+class Check;
+
+// "Is there a row of `table` where `condition`?", `condition` holding a
+// '?' for each of `params` (request values are always bound).
+struct RowLookup {
+    const char* table;
+    std::string condition;
+    std::vector<db::Param> params;
+};
 
 // What a check concluded. Continue and Pass let the chain go on; every other
 // value ends the request with the matching reply (see reply.h).
@@ -58,10 +75,16 @@ public:
     const std::time_t now;            // sampled once per request (reference NOW)
     const std::uint64_t rcpt_number;  // the reference's rcpt=N counter
     const int fd;                     // the client's socket, for the reference's "fd: N" lines
-    // The white- and blacklists this request matched, one bit per list
-    // (list_checks.h): filled by the first list check that runs, with one
-    // statement for every list, and read by the others.
-    std::optional<std::uint32_t> list_hits;
+    // The checks enabled for this request, in order (set by the pipeline;
+    // must outlive the context). row_matches() asks their lookups together.
+    const std::vector<const Check*>* enabled_checks = nullptr;
+
+    // Whether `check`'s row_lookup() finds a row (false without a lookup).
+    // The first call asks the lookups of every check in enabled_checks in
+    // one statement and keeps the answers for the later calls; a check not
+    // among them (or no list given: a check run alone) asks alone.
+    // Throws db::Error.
+    bool row_matches(const Check& check);
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>
@@ -72,6 +95,9 @@ public:
     // (the throttles print their own size= and counters):
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>
     std::string decision_head(std::string_view token) const;
+
+private:
+    std::optional<std::uint64_t> row_hits_;  // bit i: (*enabled_checks)[i] matched
 };
 
 class Check {
@@ -88,6 +114,11 @@ public:
     // Whether this check still runs after an earlier check returned Pass
     // (the reference hands greylist passes on to the throttles).
     virtual bool resumes_after_pass(const Config&) const { return false; }
+    // The row this check decides on, for row_matches(); nullopt when it has
+    // no such question or this request cannot match. It is asked together
+    // with the other checks' before any of them runs, so it must not depend
+    // on what an earlier check writes for the same request.
+    virtual std::optional<RowLookup> row_lookup(const CheckContext&) const { return std::nullopt; }
 };
 
 }  // namespace policyd

@@ -209,6 +209,11 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
 
 Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress) const {
     const Config& config = ctx.config;
+    std::vector<const Check*> enabled;
+    enabled.reserve(checks_.size());
+    for (const auto& check : checks_)
+        if (check->enabled(config)) enabled.push_back(check.get());
+    ctx.enabled_checks = &enabled;  // their row lookups go out together
     // After a Pass only the checks that resume after a pass still run; the
     // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
     std::optional<std::size_t> last_pass;

@@ -144,18 +144,33 @@ def test_rcpt_acl_equal_priorities_go_to_the_more_exact_row():
         lib.ok(any(", rcpt_acl=block, " in l for l in decision_lines(d)), "rcpt_acl=block logged")
 
 
-def test_every_list_is_one_statement_and_each_still_decides():
-    # All six lists on: each request asks them in one statement (the DEBUG=2 SQL trace shows
-    # every statement a worker sends), and a row in any one of them still decides alone.
+def test_every_row_lookup_is_one_statement_and_each_still_decides():
+    # The six lists, the HELO blacklist and spamtrap only ask "is there a matching row?": with
+    # all of them on, each request asks them in one statement (the DEBUG=2 SQL trace shows every
+    # statement a worker sends), and a row in any one of them still decides alone.
     for table, column, key, _, _, _ in LISTS:
         lib.sql("INSERT INTO %s (%s,_description,_expire) VALUES ('%s','test',0)"
                 % (table, column, key))
-    with lib.Daemon(dict(ALL_LISTS, DEBUG=2)) as d:
-        for table, _, key, request, reply, token in LISTS:
+    lib.sql("INSERT INTO blacklist_helo (_helo) VALUES ('bad.helo.example')")
+    lib.sql("INSERT INTO spamtrap (_rcpt,_active) VALUES ('trap@example.org',1)")
+    cases = LISTS + [
+        # (each blacklists its client: clients of their own, so no other case meets that row)
+        ("blacklist_helo", "_helo", "bad.helo.example",
+         {"helo_name": "bad.helo.example", "client_address": "203.0.113.50"},
+         BLACK, "blacklist_helo=new"),
+        ("spamtrap", "_rcpt", "trap@example.org",
+         {"recipient": "trap@example.org", "client_address": "203.0.113.60"},
+         "action=reject Policy rejection: Abuse. Go away.", "spamtrap=new"),
+    ]
+    lookup_tables = r"\b((white|black)list(_sender|_dnsname|_helo)?|spamtrap)\b"
+    conf = dict(ALL_LISTS, BLACKLIST_HELO=1, SPAMTRAPPING=1, DEBUG=2)
+    with lib.Daemon(conf) as d:
+        for table, _, key, request, reply, token in cases:
             before = len(d.output().splitlines())
             lib.eq(d.request(request), reply, "%s row %s" % (table, key))
             lines = d.output().splitlines()[before:]
-            list_sql = [l for l in lines if l.startswith("DEBUG: sql: ")
-                        and re.search(r"\b(white|black)list(_sender|_dnsname)?\b", l)]
-            lib.eq(len(list_sql), 1, "list statements for %s:\n%s" % (key, "\n".join(list_sql)))
+            asked = [l for l in lines if l.startswith("DEBUG: sql: SELECT") or
+                     l.startswith("DEBUG: sql: (SELECT")]
+            asked = [l for l in asked if re.search(lookup_tables, l)]
+            lib.eq(len(asked), 1, "lookup statements for %s:\n%s" % (key, "\n".join(asked)))
             lib.ok(any(token in l for l in lines), "%s logged for %s" % (token, key))

@@ -1,9 +1,8 @@
 // NAME
 //   test_list_checks.cpp - the pure parts of the list lookups and rcpt_acl
 // DESCRIPTION
-//   Lookup keys, switches, the one statement for every list and the
-//   checks' use of its answer, the WHITELISTNULL shortcut and the rcpt_acl
-//   tie-break, without a database (the session is never connected; a test
+//   Lookup keys, switches, the lists' row lookups, the WHITELISTNULL
+//   shortcut and the rcpt_acl tie-break, without a database (the session is never connected; a test
 //   that reached it would fail with db::Error). The SQL side is covered by
 //   the conformance scenarios and tests/integration/test_lists.py.
 #include <catch2/catch.hpp>
@@ -165,70 +164,33 @@ TEST_CASE("rcpt_acl: equal priorities go to the more exact row (Q23)", "[rcpt_ac
     CHECK(deciding_acl_row({both_domains}, r)->wblist == "b");
 }
 
-TEST_CASE("one statement looks a request up in every list the configuration enables", "[lists]") {
+TEST_CASE("a list's row lookup is its match on the request's keys, live rows only", "[lists]") {
     Config c;
-    c.whitelisting = c.whitelistsender = c.whitelistdnsname = 1;
-    c.blacklisting = c.blacklistsender = c.blacklistdnsname = 1;
-    const ListLookup all = list_lookup(c, ipv4_request(), 1000);
-
-    const std::string separator = " UNION ALL ";
-    std::vector<std::string> parts;
-    std::size_t from = 0;
-    for (std::size_t at; (at = all.sql.find(separator, from)) != std::string::npos;
-         from = at + separator.size())
-        parts.push_back(all.sql.substr(from, at - from));
-    parts.push_back(all.sql.substr(from));
-    REQUIRE(parts.size() == 6);
-
-    // Part n asks list n (its bit), in pipeline order; its keys, then NOW,
-    // are the parameters in the same order.
-    std::vector<db::Param> expected;
-    unsigned bit = 0;
+    const Request r = ipv4_request();  // the context keeps a reference
+    db::Session unconnected{db::Settings{}};
+    RecordingContext ctx(r, c, unconnected);
     for (const ListSpec* spec : {&kWhitelist, &kWhitelistSender, &kWhitelistDnsname, &kBlacklist,
                                  &kBlacklistSender, &kBlacklistDnsname}) {
-        INFO(parts[bit]);
-        CHECK(list_bit(*spec) == bit);
-        CHECK(parts[bit].rfind("(SELECT " + std::to_string(bit) + " FROM " + spec->table +
-                                   " WHERE " + spec->match + " AND " + not_expired() + " LIMIT 1)",
-                               0) == 0);
-        auto keys = spec->keys(ipv4_request());
-        expected.insert(expected.end(), keys.begin(), keys.end());
-        expected.emplace_back(1000LL);
-        ++bit;
+        const auto lookup = ListLookupCheck(*spec).row_lookup(ctx);
+        REQUIRE(lookup);
+        CHECK(std::string(lookup->table) == spec->table);
+        CHECK(lookup->condition == std::string(spec->match) + " AND " + not_expired());
+        auto expected = spec->keys(ipv4_request());
+        expected.emplace_back(1000LL);  // NOW, for not_expired()
+        CHECK(lookup->params == expected);
     }
-    CHECK(all.params == expected);
 }
 
-TEST_CASE("lists that are off, or that the request cannot match, have no part", "[lists]") {
+TEST_CASE("a list the request cannot match asks nothing and does not match", "[lists]") {
     Config c;
-    CHECK(list_lookup(c, ipv4_request(), 1000).sql.empty());
-
-    c.whitelisting = 1;
-    const ListLookup one = list_lookup(c, ipv4_request(), 1000);
-    CHECK(one.sql == "SELECT 0 FROM whitelist WHERE _whitelist IN (?,?,?,?) AND " + not_expired() +
-                         " LIMIT 1");
-    CHECK(one.params.size() == 5);
-
-    c.whitelistdnsname = c.blacklisting = c.blacklistdnsname = 1;
+    c.whitelisting = c.whitelistdnsname = 1;
     Request unresolved = ipv4_request();
     unresolved.name = "unknown";
-    const ListLookup two = list_lookup(c, unresolved, 1000);
-    CHECK(two.sql.find("dnsname") == std::string::npos);
-    CHECK(two.sql.find("(SELECT 0 FROM whitelist ") == 0);
-    CHECK(two.sql.find(" UNION ALL (SELECT 3 FROM blacklist ") != std::string::npos);
-}
-
-TEST_CASE("the list checks after the first read its answer, not the database", "[lists]") {
-    Config c;
-    c.whitelisting = c.blacklisting = c.blacklistsender = 1;
     db::Session unconnected{db::Settings{}};  // any statement would throw db::Error
-    RecordingContext ctx(ipv4_request(), c, unconnected);
-    ctx.list_hits = 1u << list_bit(kBlacklistSender);
-    CHECK(WhitelistCheck().run(ctx) == Decision::Continue);
-    CHECK(ListLookupCheck(kBlacklist).run(ctx) == Decision::Continue);
-    CHECK(ListLookupCheck(kBlacklistSender).run(ctx) == Decision::Blacklist);
-    CHECK(ctx.tokens == std::vector<std::string>{"blacklist_sender=block"});
-
-    RecordingContext first(ipv4_request(), c, unconnected);  // no answer yet: it asks
-    CHECK_THROWS_AS(WhitelistCheck().run(first), db::Error);
+    RecordingContext ctx(unresolved, c, unconnected);
+    CHECK_FALSE(ListLookupCheck(kWhitelistDnsname).row_lookup(ctx));
+    CHECK(ListLookupCheck(kWhitelistDnsname).run(ctx) == Decision::Continue);
+    CHECK(ctx.tokens.empty());
+    // One that can match asks the database (here: fails, as it is not connected).
+    CHECK_THROWS_AS(WhitelistCheck().run(ctx), db::Error);
 }

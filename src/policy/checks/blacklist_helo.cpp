@@ -24,15 +24,20 @@ namespace {
 // A stored row as a LIKE pattern with '!' as the escape character.
 const std::string kRowPattern = "LOWER(REPLACE(REPLACE(_helo,'!','!!'),'_','!_'))";
 // ?1 HELO, ?2 [HELO].
-const std::string kListedHelo = "SELECT COUNT(*) FROM blacklist_helo WHERE ? LIKE " + kRowPattern +
-                                " ESCAPE '!' OR ? LIKE " + kRowPattern + " ESCAPE '!'";
+const std::string kListedHelo =
+    "? LIKE " + kRowPattern + " ESCAPE '!' OR ? LIKE " + kRowPattern + " ESCAPE '!'";
 
 }  // namespace
 
+std::optional<RowLookup> BlacklistHeloCheck::row_lookup(const CheckContext& ctx) const {
+    const std::string& helo = ctx.request.helo;
+    if (helo.empty()) return std::nullopt;
+    return RowLookup{"blacklist_helo", kListedHelo, {helo, "[" + helo + "]"}};
+}
+
 Decision BlacklistHeloCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
-    if (r.helo.empty()) return Decision::Continue;
-    if (ctx.db.query_int(kListedHelo, {r.helo, "[" + r.helo + "]"}) == 0) return Decision::Continue;
+    if (!ctx.row_matches(*this)) return Decision::Continue;
 
     const long long e = blacklist_client(ctx, ctx.config.blacklist_netblock == 1,
                                          "# blacklisted helo: (" + r.helo + ")",

@@ -24,6 +24,8 @@ public:
         return config.blacklisting == 1 && config.blacklist_helo == 1;
     }
     Decision run(CheckContext& ctx) const override;
+    // A row whose pattern matches the HELO or [HELO]; none for an empty HELO.
+    std::optional<RowLookup> row_lookup(const CheckContext& ctx) const override;
 };
 
 }  // namespace policyd

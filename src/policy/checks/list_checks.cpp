@@ -1,16 +1,11 @@
 // NAME
 //   list_checks.cpp - the table of white- and blacklist lookups (see list_checks.h)
 // DESCRIPTION
-//   One lookup is one indexed "SELECT <bit> ... LIMIT 1": the reference's
-//   COUNT(*) only ever asked "at least one?", and the IP and sender forms
-//   use IN on the unique key instead of ORs. The lookups of all enabled
-//   lists go out together as one UNION ALL; the statement text depends
-//   only on which lists are on and which the request can match, so each
-//   worker prepares a handful of variants once.
+//   A list is a row lookup (check.h): an indexed "is there a live row?" -
+//   the reference's COUNT(*) only ever asked "at least one?" - with IN on
+//   the unique key for the IP and sender forms instead of ORs. The context
+//   asks it together with the other enabled checks' lookups.
 #include "policy/checks/list_checks.h"
-
-#include <iterator>
-#include <stdexcept>
 
 #include "policy/checks/list_entries.h"
 
@@ -54,56 +49,18 @@ const ListSpec kBlacklistDnsname{
     [](const Config& c) { return c.blacklisting == 1 && c.blacklistdnsname == 1; },
     "blacklist_dnsname", "? LIKE _blacklist", dnsname_key, Decision::Blacklist};
 
-namespace {
+ListLookupCheck::ListLookupCheck(const ListSpec& spec) : spec_(spec) {}
 
-// Every list, in pipeline order; a list's bit is its index here.
-const ListSpec* const kLists[] = {&kWhitelist, &kWhitelistSender, &kWhitelistDnsname,
-                                  &kBlacklist, &kBlacklistSender, &kBlacklistDnsname};
-
-std::uint32_t look_up_every_list(CheckContext& ctx) {
-    const ListLookup lookup = list_lookup(ctx.config, ctx.request, ctx.now);
-    std::uint32_t hits = 0;
-    if (lookup.sql.empty()) return hits;
-    for (const db::Row& row : ctx.db.query(lookup.sql, lookup.params))
-        if (row.size() == 1 && row[0]) hits |= 1u << std::stoul(*row[0]);
-    return hits;
+std::optional<RowLookup> ListLookupCheck::row_lookup(const CheckContext& ctx) const {
+    std::vector<db::Param> keys = spec_.keys(ctx.request);
+    if (keys.empty()) return std::nullopt;
+    keys.emplace_back(static_cast<long long>(ctx.now));
+    return RowLookup{spec_.table, std::string(spec_.match) + " AND " + not_expired(),
+                     std::move(keys)};
 }
-
-}  // namespace
-
-unsigned list_bit(const ListSpec& spec) {
-    for (unsigned bit = 0; bit < std::size(kLists); ++bit)
-        if (kLists[bit] == &spec) return bit;
-    throw std::logic_error("list_bit: not one of the lists");
-}
-
-ListLookup list_lookup(const Config& config, const Request& request, long long now) {
-    ListLookup lookup;
-    unsigned parts = 0;
-    std::string union_all;
-    for (unsigned bit = 0; bit < std::size(kLists); ++bit) {
-        const ListSpec& spec = *kLists[bit];
-        if (!spec.enabled(config)) continue;
-        std::vector<db::Param> keys = spec.keys(request);
-        if (keys.empty()) continue;
-        const std::string part = "SELECT " + std::to_string(bit) + " FROM " + spec.table +
-                                 " WHERE " + spec.match + " AND " + not_expired() + " LIMIT 1";
-        union_all += (parts++ ? " UNION ALL (" : "(") + part + ")";
-        lookup.params.insert(lookup.params.end(), keys.begin(), keys.end());
-        lookup.params.emplace_back(now);
-        lookup.sql = part;  // a single lookup goes out without the parentheses
-    }
-    if (parts > 1) lookup.sql = std::move(union_all);
-    return lookup;
-}
-
-ListLookupCheck::ListLookupCheck(const ListSpec& spec) : spec_(spec), bit_(list_bit(spec)) {}
 
 Decision ListLookupCheck::run(CheckContext& ctx) const {
-    if (spec_.keys(ctx.request).empty()) return Decision::Continue;
-    if (!ctx.list_hits) ctx.list_hits = look_up_every_list(ctx);
-    if (!(*ctx.list_hits & (1u << bit_))) return Decision::Continue;
-    return matched(ctx);
+    return ctx.row_matches(*this) ? matched(ctx) : Decision::Continue;
 }
 
 Decision ListLookupCheck::matched(CheckContext& ctx) const {

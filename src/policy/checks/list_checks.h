@@ -30,13 +30,12 @@
 //   WHITELISTNULL whitelists the null sender "<>" only, not every
 //   two-character sender (Q17).
 //
-//   One round trip for all of them: the reference sent one SELECT per
-//   list. Here the first list check that runs asks about every list the
-//   configuration enables, in one UNION ALL of the same indexed lookups
-//   (list_lookup()), and keeps the answer in CheckContext::list_hits for
-//   the list checks after it. The lists are only read, and the order of
-//   the checks and their log lines do not change; a list that a decision
-//   before it makes irrelevant is read for nothing, in the same statement.
+//   One round trip for all of them: each list is a RowLookup (check.h),
+//   which the context asks together with the other enabled checks' in one
+//   statement (row_lookups.h) where the reference sent one SELECT per list.
+//   The order of the checks and their log lines do not change; a list that
+//   a decision before it makes irrelevant is read for nothing, within the
+//   same statement.
 #pragma once
 
 #include <string>
@@ -68,18 +67,6 @@ extern const ListSpec kBlacklist;
 extern const ListSpec kBlacklistSender;
 extern const ListSpec kBlacklistDnsname;
 
-// The one statement that looks a request up in every list `config`
-// enables (each part "SELECT <bit> FROM <table> WHERE ... LIMIT 1"), and
-// its parameters; a list the request cannot match has no part. Empty sql
-// when no list has a part. A returned row's one column is the bit
-// (list_bit()) of a list that matched.
-struct ListLookup {
-    std::string sql;
-    std::vector<db::Param> params;
-};
-ListLookup list_lookup(const Config& config, const Request& request, long long now);
-unsigned list_bit(const ListSpec& spec);
-
 class ListLookupCheck : public Check {
 public:
     explicit ListLookupCheck(const ListSpec& spec);
@@ -87,6 +74,9 @@ public:
     std::string_view name() const override { return spec_.name; }
     bool enabled(const Config& config) const override { return spec_.enabled(config); }
     Decision run(CheckContext& ctx) const override;
+    // The spec's table and match on the request's keys, live rows only;
+    // nullopt when the request has no keys for it.
+    std::optional<RowLookup> row_lookup(const CheckContext& ctx) const override;
 
 protected:
     // Logs <name>=update or <name>=block and returns the spec's decision.
@@ -94,7 +84,6 @@ protected:
 
 private:
     const ListSpec& spec_;
-    const unsigned bit_;  // list_bit(spec_)
 };
 
 // WHITELISTNULL==1 and the null sender: whitelisted without a lookup.

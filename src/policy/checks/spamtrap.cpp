@@ -13,13 +13,17 @@
 namespace policyd {
 namespace {
 
-const std::string kActiveTrap = "SELECT COUNT(*) FROM spamtrap WHERE _rcpt = ? AND _active = 1";
+const std::string kActiveTrap = "_rcpt = ? AND _active = 1";
 
 }  // namespace
 
+std::optional<RowLookup> SpamtrapCheck::row_lookup(const CheckContext& ctx) const {
+    return RowLookup{"spamtrap", kActiveTrap, {ctx.request.rcpt}};
+}
+
 Decision SpamtrapCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
-    if (ctx.db.query_int(kActiveTrap, {r.rcpt}) == 0) return Decision::Continue;
+    if (!ctx.row_matches(*this)) return Decision::Continue;
 
     const long long e = blacklist_client(ctx, ctx.config.blacklist_netblock == 1,
                                          "# spamtrap delivery: (" + r.rcpt + ")",

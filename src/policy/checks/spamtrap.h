@@ -21,6 +21,8 @@ public:
     std::string_view name() const override { return "spamtrap"; }
     bool enabled(const Config& config) const override { return config.spamtrapping == 1; }
     Decision run(CheckContext& ctx) const override;
+    // An active spamtrap row for the recipient.
+    std::optional<RowLookup> row_lookup(const CheckContext& ctx) const override;
 };
 
 }  // namespace policyd

@@ -1,0 +1,44 @@
+// NAME
+//   row_lookups.cpp - one statement for the checks' row lookups (see row_lookups.h)
+// DESCRIPTION
+//   Each part keeps LIMIT 1 inside its parentheses, so the server stops at
+//   the first matching row of each table as the separate lookups did. The
+//   condition is parenthesised because some (the HELO patterns) use OR.
+#include "policy/row_lookups.h"
+
+#include <stdexcept>
+
+#include "db/session.h"
+
+namespace policyd {
+
+RowLookupStatement row_lookup_statement(const std::vector<std::optional<RowLookup>>& lookups) {
+    if (lookups.size() > 64) throw std::logic_error("row_lookup_statement: more than 64 lookups");
+    RowLookupStatement statement;
+    std::string union_all;
+    unsigned parts = 0;
+    for (std::size_t i = 0; i < lookups.size(); ++i) {
+        if (!lookups[i]) continue;
+        const RowLookup& lookup = *lookups[i];
+        const std::string part = "SELECT " + std::to_string(i) + " FROM " + lookup.table +
+                                 " WHERE (" + lookup.condition + ") LIMIT 1";
+        union_all += (parts++ ? " UNION ALL (" : "(") + part + ")";
+        statement.sql = part;  // a single part goes out as it is
+        statement.params.insert(statement.params.end(), lookup.params.begin(),
+                                lookup.params.end());
+    }
+    if (parts > 1) statement.sql = std::move(union_all);
+    return statement;
+}
+
+std::uint64_t run_row_lookups(db::Session& db,
+                              const std::vector<std::optional<RowLookup>>& lookups) {
+    const RowLookupStatement statement = row_lookup_statement(lookups);
+    std::uint64_t hits = 0;
+    if (statement.sql.empty()) return hits;
+    for (const db::Row& row : db.query(statement.sql, statement.params))
+        if (row.size() == 1 && row[0]) hits |= std::uint64_t{1} << std::stoul(*row[0]);
+    return hits;
+}
+
+}  // namespace policyd

@@ -1,0 +1,43 @@
+// NAME
+//   row_lookups.h - the checks' "is there a matching row?" questions, asked in one statement
+// SYNOPSIS
+//   #include "policy/row_lookups.h"
+//   std::vector<std::optional<RowLookup>> lookups = ...;   // one per check, in order
+//   RowLookupStatement s = row_lookup_statement(lookups);
+//   std::uint64_t hits = run_row_lookups(session, lookups); // bit i: lookups[i] matched
+// DESCRIPTION
+//   Several checks decide on nothing but whether one row of their table
+//   matches the request: the six white- and blacklists, the HELO blacklist
+//   and the spamtrap table. The reference sent one SELECT each. Here
+//   CheckContext::row_matches() asks all of the request's enabled checks'
+//   questions at the first one, as one UNION ALL of the same indexed
+//   lookups, part i being "(SELECT i FROM <table> WHERE (<condition>)
+//   LIMIT 1)"; the answer is the set of parts that returned their number.
+//   A single question goes out without UNION; none, without a statement.
+//   The statement text depends only on which questions are asked, so each
+//   worker prepares a handful of variants once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/check.h"
+
+namespace policyd {
+
+struct RowLookupStatement {
+    std::string sql;  // empty: nothing to ask
+    std::vector<db::Param> params;
+};
+
+// The statement for `lookups` (at most 64); nullopt entries have no part.
+RowLookupStatement row_lookup_statement(const std::vector<std::optional<RowLookup>>& lookups);
+
+// Runs row_lookup_statement(lookups) on `db`; bit i of the result is set
+// when lookups[i] matched. Throws db::Error like any statement.
+std::uint64_t run_row_lookups(db::Session& db,
+                              const std::vector<std::optional<RowLookup>>& lookups);
+
+}  // namespace policyd

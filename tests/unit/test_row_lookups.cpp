@@ -1,0 +1,90 @@
+// NAME
+//   test_row_lookups.cpp - unit tests for the one statement of the checks' row lookups
+// SYNOPSIS
+//   Part of tests/unit/unit_tests (Catch2).
+// DESCRIPTION
+//   row_lookup_statement() must give each asked lookup its own part, in
+//   order and numbered by its position, with its parameters in the same
+//   order; a lone lookup goes out without UNION, none without a statement.
+//   The HELO blacklist and spamtrap questions are checked here too; that
+//   the daemon sends one statement per request is tested against MariaDB
+//   (tests/integration/test_lists.py).
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "policy/checks/blacklist_helo.h"
+#include "policy/checks/spamtrap.h"
+#include "policy/row_lookups.h"
+
+using namespace policyd;
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, const std::string& separator) {
+    std::vector<std::string> parts;
+    std::size_t from = 0;
+    for (std::size_t at; (at = text.find(separator, from)) != std::string::npos;
+         from = at + separator.size())
+        parts.push_back(text.substr(from, at - from));
+    parts.push_back(text.substr(from));
+    return parts;
+}
+
+}  // namespace
+
+TEST_CASE("each asked lookup is one numbered part of one UNION ALL", "[row_lookups]") {
+    const std::vector<std::optional<RowLookup>> lookups = {
+        RowLookup{"whitelist", "_whitelist IN (?,?)", {std::string("a"), std::string("b")}},
+        std::nullopt,  // a check without a question keeps its number
+        RowLookup{"spamtrap", "_rcpt = ? AND _active = 1", {std::string("c")}},
+        RowLookup{"blacklist", "x = ? OR y = ?", {std::string("d"), 7LL}},
+    };
+    const RowLookupStatement s = row_lookup_statement(lookups);
+    const auto parts = split(s.sql, " UNION ALL ");
+    REQUIRE(parts.size() == 3);
+    CHECK(parts[0] == "(SELECT 0 FROM whitelist WHERE (_whitelist IN (?,?)) LIMIT 1)");
+    CHECK(parts[1] == "(SELECT 2 FROM spamtrap WHERE (_rcpt = ? AND _active = 1) LIMIT 1)");
+    CHECK(parts[2] == "(SELECT 3 FROM blacklist WHERE (x = ? OR y = ?) LIMIT 1)");
+    CHECK(s.params == std::vector<db::Param>{std::string("a"), std::string("b"),
+                                             std::string("c"), std::string("d"), 7LL});
+}
+
+TEST_CASE("one lookup goes out alone, none not at all", "[row_lookups]") {
+    const RowLookupStatement one =
+        row_lookup_statement({std::nullopt, RowLookup{"spamtrap", "_rcpt = ?", {std::string("r")}}});
+    CHECK(one.sql == "SELECT 1 FROM spamtrap WHERE (_rcpt = ?) LIMIT 1");
+    CHECK(one.params.size() == 1);
+
+    CHECK(row_lookup_statement({std::nullopt, std::nullopt}).sql.empty());
+    db::Session unconnected{db::Settings{}};  // would throw if a statement were sent
+    CHECK(run_row_lookups(unconnected, {std::nullopt}) == 0);
+    CHECK_THROWS_AS(row_lookup_statement(std::vector<std::optional<RowLookup>>(65)),
+                    std::logic_error);
+}
+
+TEST_CASE("the HELO blacklist asks for the HELO and [HELO]; spamtrap for the recipient",
+          "[row_lookups]") {
+    Config c;
+    Request r;
+    r.helo = "mx.example.com";
+    r.rcpt = "trap@example.org";
+    db::Session unconnected{db::Settings{}};
+    CheckContext ctx(r, c, unconnected, 1000, 1, 7);
+
+    const auto helo = BlacklistHeloCheck().row_lookup(ctx);
+    REQUIRE(helo);
+    CHECK(std::string(helo->table) == "blacklist_helo");
+    CHECK(helo->params == std::vector<db::Param>{std::string("mx.example.com"),
+                                                 std::string("[mx.example.com]")});
+    CHECK(helo->condition.find(" OR ") != std::string::npos);  // hence the parentheses
+
+    const auto trap = SpamtrapCheck().row_lookup(ctx);
+    REQUIRE(trap);
+    CHECK(std::string(trap->table) == "spamtrap");
+    CHECK(trap->params == std::vector<db::Param>{std::string("trap@example.org")});
+
+    r.helo.clear();
+    CHECK_FALSE(BlacklistHeloCheck().row_lookup(ctx));
+}
