@@ -8,9 +8,8 @@
 
 #include <algorithm>
 
-#include "policy/row_lookups.h"
-
 #include "log/log.h"
+#include "policy/row_lookups.h"
 
 namespace policyd {
 
@@ -34,19 +33,30 @@ void CheckContext::log_decision(std::string_view token, std::string_view extra) 
 
 void CheckContext::log_line(std::string_view line) { log::line(line); }
 
+void CheckContext::set_enabled_checks(std::vector<const Check*> checks) {
+    enabled_checks_ = std::move(checks);
+    row_hits_.reset();
+    ask_alone_ = false;
+}
+
 bool CheckContext::row_matches(const Check& check) {
-    const auto* checks = enabled_checks;
-    const auto at = checks ? std::find(checks->begin(), checks->end(), &check)
-                           : std::vector<const Check*>::const_iterator{};
-    if (!checks || at == checks->end())
+    const auto at = std::find(enabled_checks_.begin(), enabled_checks_.end(), &check);
+    if (at == enabled_checks_.end() || ask_alone_)
         return run_row_lookups(db, {check.row_lookup(*this)}) != 0;
     if (!row_hits_) {
         std::vector<std::optional<RowLookup>> lookups;
-        lookups.reserve(checks->size());
-        for (const Check* c : *checks) lookups.push_back(c->row_lookup(*this));
-        row_hits_ = run_row_lookups(db, lookups);
+        lookups.reserve(enabled_checks_.size());
+        for (const Check* c : enabled_checks_) lookups.push_back(c->row_lookup(*this));
+        try {
+            row_hits_ = run_row_lookups(db, lookups);
+        } catch (const db::Unavailable&) {
+            throw;  // an outage: asking alone would fail the same way
+        } catch (const db::Error&) {
+            ask_alone_ = true;  // one table's fault must not fail the others
+            return run_row_lookups(db, {check.row_lookup(*this)}) != 0;
+        }
     }
-    return (*row_hits_ >> (at - checks->begin())) & 1;
+    return (*row_hits_ >> (at - enabled_checks_.begin())) & 1;
 }
 
 }  // namespace policyd

@@ -25,7 +25,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <vector>
 
 #include "config/config.h"
@@ -39,7 +38,7 @@ class Check;
 // "Is there a row of `table` where `condition`?", `condition` holding a
 // '?' for each of `params` (request values are always bound).
 struct RowLookup {
-    const char* table;
+    const char* table;  // a string literal: it must live as long as the program
     std::string condition;
     std::vector<db::Param> params;
 };
@@ -75,14 +74,18 @@ public:
     const std::time_t now;            // sampled once per request (reference NOW)
     const std::uint64_t rcpt_number;  // the reference's rcpt=N counter
     const int fd;                     // the client's socket, for the reference's "fd: N" lines
-    // The checks enabled for this request, in order (set by the pipeline;
-    // must outlive the context). row_matches() asks their lookups together.
-    const std::vector<const Check*>* enabled_checks = nullptr;
+    // The checks enabled for this request, in order, whose row lookups
+    // row_matches() asks together (the pipeline sets them; the checks must
+    // outlive the context). Forgets the answers of earlier ones.
+    void set_enabled_checks(std::vector<const Check*> checks);
 
     // Whether `check`'s row_lookup() finds a row (false without a lookup).
-    // The first call asks the lookups of every check in enabled_checks in
-    // one statement and keeps the answers for the later calls; a check not
-    // among them (or no list given: a check run alone) asks alone.
+    // The first call asks the lookups of every enabled check in one
+    // statement and keeps the answers for the later calls; a check not
+    // among them (or none set: a check run alone) asks alone. If the
+    // combined statement fails other than by an outage (a missing table,
+    // say), every check asks alone from then on, so the failure stays with
+    // the check whose table it is, as when each check had its own SELECT.
     // Throws db::Error.
     bool row_matches(const Check& check);
 
@@ -97,7 +100,9 @@ public:
     std::string decision_head(std::string_view token) const;
 
 private:
-    std::optional<std::uint64_t> row_hits_;  // bit i: (*enabled_checks)[i] matched
+    std::vector<const Check*> enabled_checks_;
+    std::optional<std::uint64_t> row_hits_;  // bit i: enabled_checks_[i] matched
+    bool ask_alone_ = false;                 // the combined statement failed
 };
 
 class Check {

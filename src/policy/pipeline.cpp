@@ -209,17 +209,19 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
 
 Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress) const {
     const Config& config = ctx.config;
-    std::vector<const Check*> enabled;
-    enabled.reserve(checks_.size());
-    for (const auto& check : checks_)
-        if (check->enabled(config)) enabled.push_back(check.get());
-    ctx.enabled_checks = &enabled;  // their row lookups go out together
+    std::vector<std::size_t> enabled;  // indices into checks_
+    std::vector<const Check*> enabled_checks;
+    for (std::size_t i = 0; i < checks_.size(); ++i) {
+        if (!checks_[i]->enabled(config)) continue;
+        enabled.push_back(i);
+        enabled_checks.push_back(checks_[i].get());
+    }
+    ctx.set_enabled_checks(std::move(enabled_checks));  // their row lookups go out together
     // After a Pass only the checks that resume after a pass still run; the
     // pass becomes ACCEPT unless such a check follows it (reference chk_pol).
     std::optional<std::size_t> last_pass;
-    for (std::size_t i = 0; i < checks_.size(); ++i) {
+    for (const std::size_t i : enabled) {
         const Check& check = *checks_[i];
-        if (!check.enabled(config)) continue;
         if (last_pass && !check.resumes_after_pass(config)) continue;
         if (progress) progress->running_check = static_cast<int>(i);
         Decision decision;

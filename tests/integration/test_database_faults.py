@@ -90,6 +90,33 @@ def test_missing_table_gives_failsafe_and_one_detail_line():
         lib.eq(len(detail), 1, "the failing statement's detail is logged once")
 
 
+def test_missing_lookup_table_fails_only_its_own_check():
+    # The lists, the HELO blacklist and spamtrap are asked in one statement; with the spamtrap
+    # table gone that statement fails, and each check then asks alone: the lists still decide,
+    # the FAILSAFE line names spamtrap, never the whitelist that happened to ask first.
+    lib.sql("INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('192.0.2.31','t',0)")
+    lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('192.0.2.32','t',0)")
+    lib.sql("DROP TABLE spamtrap")
+    conf = {"BLACKLISTING": 1, "BLACKLIST_HELO": 1, "SPAMTRAPPING": 1}
+    black = "action=defer_if_permit Policyd Rejection: Abuse. Go away."
+    # FAILSAFE=1 accepts at the failing check, 0 answers with the greylist deferral.
+    for failsafe, other_reply in ((1, "action=dunno"), (0, lib.GREY_DEFER)):
+        with lib.Daemon(dict(conf, FAILSAFE=failsafe)) as d:
+            lib.eq(d.request({"client_address": "192.0.2.31"}), "action=dunno",
+                   "FAILSAFE=%d: whitelisted client" % failsafe)
+            lib.eq(d.request({"client_address": "192.0.2.32"}), black,
+                   "FAILSAFE=%d: blacklisted client" % failsafe)
+            lib.eq(d.request({"client_address": "192.0.2.33"}), other_reply,
+                   "FAILSAFE=%d: any other client" % failsafe)
+            out = d.output()
+            lib.ok("whitelist=update" in out and "blacklist=block" in out, out[-1500:])
+            token = "spamtrap=bypass" if failsafe == 1 else "spamtrap=failed"
+            lib.ok(token in out, "%s logged:\n%s" % (token, out[-1500:]))
+            lib.ok("whitelist=bypass" not in out and "whitelist=failed" not in out,
+                   "the whitelist is not blamed:\n" + out[-1500:])
+            lib.ok("error: spamtrap:" in out, "the detail names spamtrap:\n" + out[-1500:])
+
+
 # ---- outages under load ------------------------------------------------------------------------
 
 def mariadb_ctl(command, check=True, wait=True):

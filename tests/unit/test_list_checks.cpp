@@ -2,9 +2,10 @@
 //   test_list_checks.cpp - the pure parts of the list lookups and rcpt_acl
 // DESCRIPTION
 //   Lookup keys, switches, the lists' row lookups, the WHITELISTNULL
-//   shortcut and the rcpt_acl tie-break, without a database (the session is never connected; a test
-//   that reached it would fail with db::Error). The SQL side is covered by
-//   the conformance scenarios and tests/integration/test_lists.py.
+//   shortcut and the rcpt_acl tie-break, without a database (the session
+//   is never connected; a test that reached it would fail with db::Error).
+//   The SQL side is covered by the conformance scenarios and
+//   tests/integration/test_lists.py.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
