@@ -1,23 +1,30 @@
 // NAME
 //   server.cpp - listener, connection table, worker hand-off, signals (see server.h)
 // DESCRIPTION
-//   Workers hand finished jobs back through a mutex-guarded vector and
-//   event_active() on one internal event; the loop thread then delivers each
+//   Workers hand finished jobs back through a mutex-guarded vector; the one
+//   that finds it empty wakes the loop through an eventfd, the others add to
+//   the batch the loop has yet to take. The loop thread then delivers each
 //   reply to its connection, if that connection still exists (a client
 //   that disconnected early simply loses its late replies), and writes each
 //   connection's replies of the batch with one send().
+//
+//   So no thread but the loop ever calls libevent, which therefore runs
+//   without its locks: event_active() from the workers took the event
+//   base's lock for every reply, against the loop that holds it while it
+//   dispatches.
 #include "server/server.h"
 
 #include <arpa/inet.h>
-#include <event2/thread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <stdexcept>
 
 #include "config/cidr.h"
 #include "db/config_settings.h"
@@ -52,12 +59,6 @@ Peer describe_peer(const sockaddr* address) {
     return peer;
 }
 
-event_base* make_base() {
-    static const int threads_ready = evthread_use_pthreads();  // once, before any base
-    (void)threads_ready;
-    return event_base_new();
-}
-
 constexpr int kDrainSeconds = 10;
 
 }  // namespace
@@ -65,14 +66,18 @@ constexpr int kDrainSeconds = 10;
 Server::Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
-      base_(make_base()),
+      base_(event_base_new()),
+      completed_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       pipeline_(Pipeline::standard()) {
     // Backlog 0: the socket already listens (bind_listener); -1 would make
     // libevent call listen(fd, 128) again and shrink the accept queue.
     listener_ = evconnlistener_new(base_, &Server::on_accept, this,
                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
     evconnlistener_set_error_cb(listener_, &Server::on_accept_error);
-    completed_event_ = event_new(base_, -1, 0, &Server::on_completed, this);
+    if (completed_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    completed_event_ =
+        event_new(base_, completed_fd_, EV_READ | EV_PERSIST, &Server::on_completed, this);
+    event_add(completed_event_, nullptr);
     resume_accept_event_ = evtimer_new(
         base_, [](evutil_socket_t, short, void* self) {
             evconnlistener_enable(static_cast<Server*>(self)->listener_);
@@ -100,11 +105,16 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
         static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
         db::settings_from_config(*config_), pipeline_, [this](Job&& job) {
             stats_.request_finished(std::chrono::steady_clock::now() - job.arrived);
+            bool first;
             {
                 std::lock_guard<std::mutex> lock(completed_mutex_);
+                first = completed_.empty();
                 completed_.push_back(std::move(job));
             }
-            event_active(completed_event_, 0, 0);
+            if (first) {  // else the loop has yet to take the batch: no wake-up needed
+                const std::uint64_t one = 1;
+                [[maybe_unused]] const ssize_t n = write(completed_fd_, &one, sizeof one);
+            }
         });
 }
 
@@ -118,6 +128,7 @@ Server::~Server() {
     event_free(drain_deadline_event_);
     event_free(resume_accept_event_);
     event_free(completed_event_);
+    close(completed_fd_);
     evconnlistener_free(listener_);
     event_base_free(base_);
 }
@@ -205,6 +216,10 @@ void Server::on_completed(evutil_socket_t, short, void* self) {
 }
 
 void Server::deliver_completed() {
+    // Reset the eventfd before taking the batch: a worker that finds the
+    // vector empty after our swap writes again and wakes us for its job.
+    std::uint64_t signals;
+    [[maybe_unused]] const ssize_t n = read(completed_fd_, &signals, sizeof signals);
     std::vector<Job> done;
     {
         std::lock_guard<std::mutex> lock(completed_mutex_);

@@ -81,6 +81,7 @@ private:
     std::shared_ptr<const Config> config_;
     const std::string config_path_;
     event_base* base_;
+    int completed_fd_;  // eventfd: a worker's wake-up when completed_ was empty
     evconnlistener* listener_ = nullptr;
     event* completed_event_ = nullptr;
     event* resume_accept_event_ = nullptr;
