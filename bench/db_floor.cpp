@@ -51,13 +51,14 @@ void run_thread(FloorThread& out, int index, const policyd::Config& config,
         // deadline may have passed meanwhile). Paced and late: the thread was
         // busy, and that wait counts (as in the network client).
         const auto due = budget.due();
-        const bool early = budget.paced() && due > Clock::now();
-        if (early) std::this_thread::sleep_until(due);
+        if (!due) break;  // the paced schedule is over
+        const bool early = budget.paced() && *due > Clock::now();
+        if (early) std::this_thread::sleep_until(*due);
         if (!budget.take()) break;
+        const auto begin = budget.paced() && !early ? *due : Clock::now();
         const policyd::Request request = policyd::normalize(
             policyd::Attributes(pending[next++]), static_cast<int>(config.greylist_hostaddr));
         ++out.stats.sent;
-        const auto begin = budget.paced() && !early ? due : Clock::now();
         std::string reply = pipeline.evaluate(request, config, session, index);
         const auto end = Clock::now();
         out.stats.record_reply(std::move(reply),

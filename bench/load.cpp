@@ -29,12 +29,19 @@ bool Budget::take() {
 
 bool Budget::open() const {
     if (plan_.requests && taken_.load(std::memory_order_relaxed) >= plan_.requests) return false;
+    if (paced() && beyond_schedule(scheduled_.load(std::memory_order_relaxed))) return false;
     return Clock::now() < deadline_;
 }
 
-Clock::time_point Budget::due() {
+bool Budget::beyond_schedule(std::uint64_t k) const {
+    if (plan_.requests && k >= plan_.requests) return true;
+    return plan_.duration > 0 && static_cast<double>(k) / plan_.rate >= plan_.duration;
+}
+
+std::optional<Clock::time_point> Budget::due() {
     if (!paced()) return Clock::now();
     const auto k = scheduled_.fetch_add(1, std::memory_order_relaxed);
+    if (beyond_schedule(k)) return std::nullopt;
     return start_ + std::chrono::duration_cast<Clock::duration>(
                         std::chrono::duration<double>(static_cast<double>(k) / plan_.rate));
 }

@@ -5,7 +5,7 @@
 //   bench::Budget budget({.requests = 10000, .duration = 0, .rate = 0});
 //   budget.start();                       // when measuring begins
 //   while (budget.take()) send_one();     // any thread
-//   Clock::time_point due = budget.due(); // with a rate: when to send it
+//   auto due = budget.due();              // with a rate: when to send it (nullopt: no more)
 //   bench::watch(live, start, show_progress, [&] { return all_done; });
 // DESCRIPTION
 //   Both the network client (net_load.h) and the database floor
@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "workload.h"
 
@@ -50,10 +51,14 @@ public:
     bool open() const;
     bool paced() const { return plan_.rate > 0; }
     // With a rate: the due time of the next request, each time a later one
-    // (thread-safe). Without: now.
-    Clock::time_point due();
+    // (thread-safe), or nullopt when that one would be past the request
+    // count or the deadline (then open() is false too). Without: now.
+    std::optional<Clock::time_point> due();
 
 private:
+    // With a rate: whether request k would be past the count or the deadline.
+    bool beyond_schedule(std::uint64_t k) const;
+
     LoadPlan plan_;
     std::atomic<std::uint64_t> taken_{0};
     std::atomic<std::uint64_t> scheduled_{0};

@@ -92,9 +92,13 @@ private:
     void retry();
     void finish();
     void release();
-    // --rate: the time this connection's next request counts from, or
-    // nullopt after arming a timer for its due time (fill() runs again then).
-    std::optional<Clock::time_point> paced_start();
+    // --rate: Send, counting from `start`; Wait, a timer is armed for the
+    // due time (fill() runs again then); Closed, the schedule is over.
+    struct Paced {
+        enum { Send, Wait, Closed } what;
+        Clock::time_point start{};
+    };
+    Paced paced_start();
 
     LoadThread& t_;
     bufferevent* bev_ = nullptr;
@@ -170,7 +174,10 @@ private:
 };
 
 void Conn::release() {
-    if (pace_) evtimer_del(pace_);  // fill() needs a socket; the due time stays owed
+    // fill() needs a socket; the due time stays owed, and a reconnect that
+    // makes it late is the server's doing (counted from the due time).
+    if (pace_) evtimer_del(pace_);
+    waited_for_due_ = false;
     if (bev_) {
         bufferevent_free(bev_);
         bev_ = nullptr;
@@ -217,27 +224,28 @@ void Conn::fill() {
             Message m = t_.source();
             pending_.assign(std::make_move_iterator(m.begin()), std::make_move_iterator(m.end()));
         }
-        const auto start = paced_start();
-        if (!start) return;
-        if (!t_.budget.take()) {
+        const Paced paced = paced_start();
+        if (paced.what == Paced::Wait) return;
+        if (paced.what == Paced::Closed || !t_.budget.take()) {
             pending_.clear();
             break;
         }
         const std::string& text = pending_.front();
         bufferevent_write(bev_, text.data(), text.size());
         pending_.pop_front();
-        outstanding_.push_back(*start);
+        outstanding_.push_back(paced.start);
         ++sent_here_;
         ++t_.stats.sent;
     }
     if (outstanding_.empty()) reconnect_or_finish();
 }
 
-std::optional<Clock::time_point> Conn::paced_start() {
+Conn::Paced Conn::paced_start() {
     const auto now = Clock::now();
-    if (!t_.budget.paced()) return now;
+    if (!t_.budget.paced()) return {Paced::Send, now};
     if (!due_) {
         due_ = t_.budget.due();
+        if (!due_) return {Paced::Closed};
         waited_for_due_ = false;
     }
     if (*due_ > now) {
@@ -246,14 +254,14 @@ std::optional<Clock::time_point> Conn::paced_start() {
         const timeval tv{static_cast<long>(wait / 1000000), static_cast<long>(wait % 1000000)};
         evtimer_add(pace_, &tv);
         waited_for_due_ = true;
-        return std::nullopt;
+        return {Paced::Wait};
     }
     // Sent late because the connection was still waiting for replies: the
     // server made it late, so it counts from its due time. Sent after our
     // own timer: the timer's slack is the client's, so it counts from now.
     const auto start = waited_for_due_ ? now : *due_;
     due_.reset();
-    return start;
+    return {Paced::Send, start};
 }
 
 void Conn::read_replies() {

@@ -137,7 +137,7 @@ Args parse_args(int argc, char** argv) {
     if (a.net.connections < 1 || a.net.connections > 20000)
         throw UsageError("--connections must be 1 to 20000");
     if (a.net.pipeline < 1) throw UsageError("--pipeline must be at least 1");
-    if (a.plan.rate < 0) throw UsageError("--rate must be positive");
+    if (a.plan.rate < 0) throw UsageError("--rate must not be negative (0: closed loop)");
     if (a.net.timeout <= 0) throw UsageError("--timeout must be positive");
     if (!a.plan.requests && a.plan.duration <= 0) a.plan.duration = 10;
     if (!vm.count("run-id")) a.workload.run_id = default_run_id();

@@ -42,22 +42,32 @@ DbCounters counters_spent(const DbCounters& before, const DbCounters& after) {
             spent(before.stmt_prepare, after.stmt_prepare, 0)};
 }
 
+std::optional<std::uint64_t> cpu_ticks(const std::string& stat_line) {
+    // The command name (field 2) may hold spaces and ')': count the fields
+    // after its last ')'.
+    const auto close = stat_line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(stat_line.substr(close + 1));
+    std::string field;
+    std::uint64_t utime = 0, stime = 0;
+    int i = 3;
+    for (; i <= 15 && fields >> field; ++i) {  // utime is field 14, stime 15
+        if (i < 14) continue;
+        if (field.empty() || field.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
+        (i == 14 ? utime : stime) = std::stoull(field);
+    }
+    if (i != 16) return std::nullopt;  // the line ended early
+    return utime + stime;
+}
+
 std::optional<double> cpu_seconds(pid_t pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
     if (!std::getline(stat, line)) return std::nullopt;
-    // The command name (field 2) may hold spaces: count fields after its ')'.
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream fields(line.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {  // utime is field 14, stime 15
-        if (i == 14) utime = std::stoull(field);
-        if (i == 15) stime = std::stoull(field);
-    }
-    if (!fields) return std::nullopt;
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    const auto ticks = cpu_ticks(line);
+    if (!ticks) return std::nullopt;
+    return static_cast<double>(*ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double own_cpu_seconds() {

@@ -22,7 +22,9 @@
 //   goes when the client, the daemon and the database share it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <sys/types.h>
 
 #include "db/session.h"
@@ -36,6 +38,9 @@ DbCounters counters_spent(const DbCounters& before, const DbCounters& after);
 
 std::optional<std::uint64_t> resident_kb(pid_t pid);
 std::optional<double> cpu_seconds(pid_t pid);
+// utime + stime, in clock ticks, of one /proc/<pid>/stat line; nullopt for
+// a line that is not one.
+std::optional<std::uint64_t> cpu_ticks(const std::string& stat_line);
 double own_cpu_seconds();
 
 }  // namespace bench

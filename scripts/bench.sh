@@ -53,16 +53,25 @@ export WORKDIR=$out/mariadb MARIADB_DB=policyd_bench
 # requests, not InnoDB checkpoints forced by the test server's small redo log.
 export MARIADB_CNF_EXTRA=$'innodb_buffer_pool_size=256M\ninnodb_log_file_size=256M'
 export MARIADB_PORT=${BENCH_MARIADB_PORT:-13326}
-if ! "$repo/scripts/mariadb.sh" status >/dev/null 2>&1 && port_busy "$MARIADB_PORT"; then
+started_mariadb=0
+if "$repo/scripts/mariadb.sh" status >/dev/null 2>&1; then
+  # Left running by someone: its settings are what it was started with.
+  echo "bench.sh: using the MariaDB already running in $WORKDIR as it is (stop it to get the sizing above)" >&2
+elif port_busy "$MARIADB_PORT"; then
   MARIADB_PORT=$(free_port)
 fi
 daemon_pid=
 cleanup() {
   if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
-  "$repo/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
+  if [ "$started_mariadb" = 1 ]; then "$repo/scripts/mariadb.sh" stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-"$repo/scripts/mariadb.sh" start >/dev/null
+if ! "$repo/scripts/mariadb.sh" status >/dev/null 2>&1; then
+  "$repo/scripts/mariadb.sh" start >/dev/null
+  started_mariadb=1
+else
+  "$repo/scripts/mariadb.sh" start >/dev/null  # only re-checks the database and users
+fi
 
 # The shipped policyd.conf with KEY=value overrides replaced in place (or appended).
 write_conf() {  # file KEY=value...

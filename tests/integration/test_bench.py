@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 
 import lib
 
@@ -111,7 +112,8 @@ def test_db_floor_runs_the_pipeline_without_the_daemon():
 
 
 class FakeServer:
-    """Accepts connections on a free port; `behaviour` is 'silent' or 'hangup'."""
+    """Accepts connections on a free port; `behaviour` is 'silent', 'hangup' or 'slow' (each
+    request answered action=dunno 0.2 s after it arrived, one at a time per connection)."""
 
     def __init__(self, behaviour):
         self.behaviour = behaviour
@@ -130,7 +132,10 @@ class FakeServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
-            if self.behaviour == "hangup":
+            if self.behaviour == "slow":
+                self.held.append(conn)
+                threading.Thread(target=self.answer_slowly, args=(conn,), daemon=True).start()
+            elif self.behaviour == "hangup":
                 conn.settimeout(2)
                 try:
                     conn.recv(65536)  # read the request, then close without a reply
@@ -139,6 +144,22 @@ class FakeServer:
                 conn.close()
             else:
                 self.held.append(conn)
+
+    @staticmethod
+    def answer_slowly(conn):
+        pending = b""
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                pending += data
+                while b"\n\n" in pending:
+                    _, pending = pending.split(b"\n\n", 1)
+                    time.sleep(0.2)
+                    conn.sendall(b"action=dunno\n\n")
+        except OSError:
+            pass
 
     def close(self):
         self.stop = True
@@ -159,6 +180,32 @@ def test_rate_paces_the_requests():
     lib.eq(r["requests"]["answered"], sent, "every paced request answered")
     lib.ok(120 <= r["requests_per_second"] <= 160, "requests/s %s" % r["requests_per_second"])
     lib.eq(count("triplet"), sent, "triplets the requests created")
+
+
+def test_paced_latency_counts_from_the_due_time():
+    # One connection asked for 20 requests/s, a server that takes 0.2 s each: the requests fall
+    # further and further behind their due times, and their latency must show it. Counted from
+    # the write instead, every one would read 0.2 s (coordinated omission).
+    server = FakeServer("slow")
+    try:
+        r = run_json("127.0.0.1:%d" % server.port, "--rate", "20", "--duration", "2",
+                     "--connections", "1")
+    finally:
+        server.close()
+    lat = r["latency_ms"]
+    lib.ok(r["requests"]["answered"] >= 5, "answered: %s" % r["requests"])
+    lib.ok(lat["p50"] > 400 and lat["max"] > 800, "latency from the due times: %s" % lat)
+
+
+def test_paced_run_ends_at_its_duration():
+    # 40 connections at 5 requests/s: all but 5 would wait for due times past the deadline.
+    with lib.Daemon() as d:
+        started = time.monotonic()
+        r = run_json("127.0.0.1:%d" % d.port, "--rate", "5", "--duration", "1",
+                     "--connections", "40")
+        took = time.monotonic() - started
+    lib.ok(r["requests"]["sent"] <= 5, "sent %d at 5/s for 1 s" % r["requests"]["sent"])
+    lib.ok(took < 4, "the run took %.1f s for --duration 1" % took)
 
 
 def test_db_floor_can_be_paced_too():

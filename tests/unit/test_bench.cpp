@@ -8,7 +8,9 @@
 //   promises (fresh triplets, a cycled retry pool, one instance per
 //   multi-recipient message, the whitelisted range) with a full Postfix
 //   attribute set that policyd's own normaliser reads back; a paced budget
-//   must hand out due times exactly 1/rate apart from its start.
+//   must hand out due times exactly 1/rate apart from its start and stop at
+//   the request count and the deadline; CPU time must come from the right
+//   fields of /proc/<pid>/stat.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -16,6 +18,7 @@
 
 #include "histogram.h"
 #include "load.h"
+#include "server_status.h"
 #include "protocol/attributes.h"
 #include "protocol/normalizer.h"
 #include "workload.h"
@@ -169,11 +172,11 @@ TEST_CASE("a paced budget hands out due times 1/rate apart from its start") {
     REQUIRE(paced.paced());
     const auto before = Clock::now();
     paced.start();
-    const auto first = paced.due();
+    const auto first = *paced.due();
     REQUIRE(first >= before);
     REQUIRE(first <= Clock::now());
     for (int k = 1; k <= 1000; ++k) {
-        const auto gap = std::chrono::duration<double>(paced.due() - first).count();
+        const auto gap = std::chrono::duration<double>(*paced.due() - first).count();
         REQUIRE(gap == Approx(k / 250.0).epsilon(1e-9));
     }
 
@@ -181,9 +184,38 @@ TEST_CASE("a paced budget hands out due times 1/rate apart from its start") {
     REQUIRE_FALSE(closed.paced());
     closed.start();
     const auto now = Clock::now();
-    REQUIRE(closed.due() >= now);  // unpaced: always "now"
+    REQUIRE(*closed.due() >= now);  // unpaced: always "now"
     REQUIRE(closed.take());
     REQUIRE(closed.take());
     REQUIRE(closed.take());
     REQUIRE_FALSE(closed.take());
+}
+
+TEST_CASE("a paced budget ends its schedule at the request count and the deadline") {
+    Budget counted({.requests = 3, .duration = 0, .rate = 1000});
+    counted.start();
+    REQUIRE(counted.due());
+    REQUIRE(counted.due());
+    REQUIRE(counted.open());
+    REQUIRE(counted.due());
+    REQUIRE_FALSE(counted.open());  // the fourth would be past --requests
+    REQUIRE_FALSE(counted.due());
+
+    Budget timed({.requests = 0, .duration = 0.01, .rate = 1000});  // 10 requests in 10 ms
+    timed.start();
+    int scheduled = 0;
+    while (timed.due()) ++scheduled;
+    REQUIRE(scheduled == 10);
+    REQUIRE_FALSE(timed.open());  // even before the deadline: nothing more can be due
+}
+
+TEST_CASE("CPU ticks are utime + stime of a /proc/<pid>/stat line") {
+    // Fields after the command name: state(3) ... utime(14) stime(15) ...
+    const std::string rest = " S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 1 0 99";
+    REQUIRE(cpu_ticks("1234 (policyd)" + rest) == 325u);
+    REQUIRE(cpu_ticks("1234 (a) (b c)" + rest) == 325u);  // ')' and spaces in the name
+    REQUIRE_FALSE(cpu_ticks("1234 (policyd)"));
+    REQUIRE_FALSE(cpu_ticks("1234 (policyd) S 1 1234"));
+    REQUIRE_FALSE(cpu_ticks("1234 (x) S 1 1234 1234 0 -1 4194560 100 0 0 0 abc 75"));
+    REQUIRE_FALSE(cpu_ticks("no parenthesis"));
 }
