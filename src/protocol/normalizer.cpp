@@ -5,9 +5,8 @@
 // DESCRIPTION
 //   Re-implements generic.c:extract (cap, fold, filter), the domain half of
 //   the sender/recipient split of policyd.c:parse_buf and
-//   generic.c:extract_ipfill. Every rule
-//   here shapes a stored key; change none of them without a compatibility
-//   note (docs/).
+//   generic.c:extract_ipfill. Every rule here shapes a stored key; change
+//   none of them without a compatibility note (docs/).
 #include "protocol/normalizer.h"
 
 #include <cstddef>

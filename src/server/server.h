@@ -63,11 +63,13 @@ private:
     // One kind of refused connection: its log and the timer of its summaries.
     struct Refusals {
         RefusalLog log;
-        event* summary_timer = nullptr;
+        event* summary_timer = nullptr;  // owned: freed in ~Server
     };
     // Logs `line`, if any, and has the summary of the refusals after it
     // written one interval later.
     static void log_refusal_line(Refusals& refusals, const std::optional<std::string>& line);
+    // Closes a refused client's `fd` and logs it through `refusals` (counts it
+    // for the next summary while one is due).
     void refuse(evutil_socket_t fd, Refusals& refusals, const std::string& peer);
 
     void accept_client(evutil_socket_t fd, const sockaddr* address);

@@ -113,7 +113,8 @@ Stats::Snapshot Stats::snapshot() const {
     for (std::size_t i = 0; i < kLatencyBuckets; ++i) s.latency_buckets[i] = load(latency_buckets_[i]);
     for (const auto& slot : token_slots_)
         if (const std::string* name = slot.name.load(std::memory_order_acquire))
-            s.tokens[*name] += load(slot.count);
+            if (const std::uint64_t count = load(slot.count))  // 0: claimed, not yet counted
+                s.tokens[*name] += count;
     if (const std::uint64_t other = load(other_tokens_)) s.tokens["other"] += other;
     return s;
 }

@@ -16,8 +16,8 @@
 //   claimed once by compare-and-swap, so counting a token takes no lock
 //   either. Latency is the time from the arrival of a complete request to
 //   its reply being ready, kept as a sum, a maximum and a power-of-two
-//   histogram from which the report reads p50 and p99 as upper bounds. Nothing is ever reset: every count is since
-//   start.
+//   histogram from which the report reads p50 and p99 as upper bounds.
+//   Nothing is ever reset: every count is since start.
 //
 //   Ownership: a Stats owns the token names it has seen, until it is
 //   destroyed; snapshots own copies.
@@ -58,7 +58,9 @@ public:
     // Latency histogram: bucket i counts requests that took less than 2^i
     // microseconds (and at least 2^(i-1)); the last bucket takes the rest.
     static constexpr std::size_t kLatencyBuckets = 32;
-    // Distinct decision tokens counted by name; later new names count as "other".
+    // Distinct decision tokens counted by name; later new names count as
+    // "other" (as may, rarely, a few counts of a name that two threads
+    // register at once just as the table fills: see token()).
     static constexpr std::size_t kMaxTokens = 256;
 
     struct Snapshot {
