@@ -11,20 +11,39 @@
 //   the server once per connection. Every value from a request is bound as a
 //   parameter: SQL is never built from request text.
 //
-//   A lost connection (server gone away, KILL, restart) is reopened and the
-//   statement retried once. When the server cannot be reached, further
-//   attempts are refused without touching the network until the reconnect
-//   back-off has passed, so a database outage costs each request
-//   microseconds, not a connect timeout. Failures surface as db::Error;
-//   those that mean "no usable connection" (cannot connect, lost, in
-//   back-off) as its subclass db::Unavailable, whose outage the session
-//   logs itself: once per outage and process, and once when it is over.
+//   Settings::host may name several servers (MYSQLHOST="db1:3306,db2,db3",
+//   config/host_list.h): the session connects to the first that answers,
+//   skipping those that failed within the reconnect back-off, and when its
+//   connection is lost or refused it moves on to the next at once, without
+//   waiting for the failed one to come back.
+//
+//   A lost connection (server gone away, KILL, restart, node failure) is
+//   reopened and the statement resent once, unless it may already have
+//   run: a write whose reply was lost (error 2013) is never resent, so no
+//   counter is ever incremented twice (docs/FAILURES.md); it fails as
+//   db::Unavailable and the request gets FAILSAFE. When no server can be
+//   reached, further attempts are refused without touching the network
+//   until the reconnect back-off has passed, so a database outage costs
+//   each request microseconds, not a connect timeout.
+//
+//   A conflict (deadlock, or a Galera certification failure, both error
+//   1213) is retried with jittered exponential back-off for as long as the
+//   budget allows: the deadline set by set_deadline() (the request's
+//   REQUEST_TIMEOUT), else the I/O timeout from the statement's start.
+//   After that it fails as db::Conflict. Inside transaction() the whole
+//   unit is rolled back and run again instead.
+//
+//   Failures surface as db::Error; those that mean "no usable connection"
+//   (cannot connect, lost, in back-off) as its subclass db::Unavailable,
+//   whose outage the session logs itself: once per outage and process, and
+//   once when it is over.
 //
 //   A Session is used by one thread at a time (each worker owns one).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,13 +52,16 @@
 #include <variant>
 #include <vector>
 
+#include "config/host_list.h"
+
 namespace sql { class Connection; class PreparedStatement; }
 
 namespace policyd::db {
 
 struct Settings {
-    std::string host;        // "" or "localhost": local socket; else TCP
-    unsigned port = 0;       // 0: 3306
+    std::string host;        // "" or "localhost": local socket; else TCP; or a
+                             // list of servers (config/host_list.h)
+    unsigned port = 0;       // 0: 3306; the port of list entries without one
     std::string socket;      // unix socket path, used when host is local
     std::string user;
     std::string password;
@@ -72,6 +94,21 @@ public:
     using Error::Error;
 };
 
+// A conflict still there when the retry budget ran out.
+class Conflict : public Error {
+public:
+    using Error::Error;
+};
+
+// What a session did since the last take_activity(), for the statistics.
+struct Activity {
+    std::uint64_t conflicts = 0;  // statements or units that hit error 1213
+    std::uint64_t retries = 0;    // of those, the ones run again
+    std::uint64_t failovers = 0;  // connections lost or refused with another server to try
+    bool node_changed = false;    // the server in use changed (or the connection closed)
+    std::string left, joined;     // then: the server before and after ("" = none)
+};
+
 // A bound value: request strings, or integers such as times and limits.
 using Param = std::variant<std::string, long long>;
 using Row = std::vector<std::optional<std::string>>;  // NULL -> nullopt
@@ -95,12 +132,21 @@ public:
     // (INSERT ... ON DUPLICATE KEY UPDATE: 1 inserted, 2 updated, 0 unchanged).
     std::uint64_t execute(const std::string& sql, const std::vector<Param>& params = {});
 
-    // Explicit transactions for the few decisions that need row locks.
-    // A lost connection inside a transaction is not retried: the statement
-    // throws and the caller's transaction is gone.
-    void begin();
-    void commit();
-    void rollback() noexcept;
+    // Runs `unit`, statements of this session, as one transaction: the few
+    // decisions that need row locks. A conflict anywhere in it, COMMIT
+    // included, rolls it back and runs it again (so `unit` must start from
+    // scratch each time), within the retry budget. A lost connection is
+    // not retried: the unit throws db::Unavailable.
+    void transaction(const std::function<void()>& unit);
+
+    // The retry budget's end for the next statements (the request's
+    // REQUEST_TIMEOUT); a default time_point means "the I/O timeout".
+    void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+
+    // The server of the open connection ("host:port"), "" when none.
+    const std::string& node() const { return node_; }
+    // Conflicts, retries, failovers and node changes since the last call.
+    Activity take_activity();
 
     // Makes sure a connection is open (for start-up checks and keepalive).
     void connect();
@@ -111,17 +157,30 @@ public:
     std::uint64_t round_trips() const { return round_trips_; }
 
 private:
-    template <typename Fn> auto with_retry(const std::string& sql, Fn&& fn);
+    void begin();
+    void commit();
+    void rollback() noexcept;
+    template <typename Fn> auto with_retry(const std::string& sql, bool writes, Fn&& fn);
     sql::PreparedStatement& prepared(const std::string& sql);
     void open();
+    bool open_endpoint(std::size_t index, std::string& error);
     void drop_connection() noexcept;
+    void lose_connection() noexcept;
+    bool back_off(int attempt, std::chrono::steady_clock::time_point started);
+    void set_node(std::string node);
 
     Settings settings_;
+    std::vector<HostPort> endpoints_;  // never empty
+    // Per endpoint: refused until then after a failed connect or a loss.
+    std::vector<std::chrono::steady_clock::time_point> refuse_until_;
+    std::size_t current_ = 0;          // endpoint of conn_
     std::unique_ptr<sql::Connection> conn_;
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
-    std::chrono::steady_clock::time_point refuse_until_{};
+    std::chrono::steady_clock::time_point deadline_{};
     bool in_transaction_ = false;
     std::uint64_t round_trips_ = 0;
+    std::string node_;
+    Activity activity_;
 };
 
 }  // namespace policyd::db

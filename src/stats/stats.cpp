@@ -79,6 +79,22 @@ void Stats::token(std::string_view token) {
 
 void Stats::database_error() { bump(database_errors_); }
 
+void Stats::database_activity(std::uint64_t conflicts, std::uint64_t retries,
+                              std::uint64_t failovers) {
+    if (conflicts) bump(database_conflicts_, conflicts);
+    if (retries) bump(database_retries_, retries);
+    if (failovers) bump(database_failovers_, failovers);
+}
+
+void Stats::database_node(const std::string& from, const std::string& to) {
+    std::lock_guard<std::mutex> lock(nodes_mutex_);
+    if (!from.empty()) {
+        auto it = nodes_.find(from);
+        if (it != nodes_.end() && --it->second == 0) nodes_.erase(it);
+    }
+    if (!to.empty()) ++nodes_[to];
+}
+
 void Stats::request_finished(Clock::duration latency) {
     const auto us = static_cast<std::uint64_t>(
         std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
@@ -102,6 +118,13 @@ Stats::Snapshot Stats::snapshot() const {
     s.requests = load(requests_);
     for (std::size_t i = 0; i < kOutcomeCount; ++i) s.outcomes[i] = load(outcomes_[i]);
     s.database_errors = load(database_errors_);
+    s.database_conflicts = load(database_conflicts_);
+    s.database_retries = load(database_retries_);
+    s.database_failovers = load(database_failovers_);
+    {
+        std::lock_guard<std::mutex> lock(nodes_mutex_);
+        s.database_nodes = nodes_;
+    }
     const std::uint64_t opened = load(opened_);
     const std::uint64_t closed = load(closed_);
     s.connections_total = opened;
@@ -142,6 +165,15 @@ std::string format_report(const Stats::Snapshot& s) {
     for (std::size_t i = 0; i < kOutcomeCount; ++i)
         add(kOutcomeNames[i], std::to_string(s.outcomes[i]));
     add("db_errors", std::to_string(s.database_errors));
+    add("db_conflicts", std::to_string(s.database_conflicts));
+    add("db_retries", std::to_string(s.database_retries));
+    add("db_failovers", std::to_string(s.database_failovers));
+    // "host:port(connections),...", "-" when no worker is connected.
+    std::string nodes;
+    for (const auto& [node, connections] : s.database_nodes)
+        nodes.append(nodes.empty() ? "" : ",").append(node).append("(")
+            .append(std::to_string(connections)).append(")");
+    add("db_nodes", nodes.empty() ? "-" : nodes);
     add("connections", std::to_string(s.connections_current));
     add("connections_total", std::to_string(s.connections_total));
     add("refused_acl", std::to_string(s.refused_acl));

@@ -7,6 +7,8 @@
 //   stats.token("greylist=new");                // every decision log token
 //   stats.request_finished(latency);            // worker, after the reply is built
 //   stats.connection_opened(); ...              // event-loop thread
+//   stats.database_activity(1, 1, 0);           // conflicts, retries, failovers
+//   stats.database_node("", "db1:3306");        // a worker's connection moved
 //   log::line(stats.report());                  // SIGUSR1, every STATS_INTERVAL
 // DESCRIPTION
 //   Workers and the event loop update the counters concurrently: the fixed
@@ -17,7 +19,10 @@
 //   either. Latency is the time from the arrival of a complete request to
 //   its reply being ready, kept as a sum, a maximum and a power-of-two
 //   histogram from which the report reads p50 and p99 as upper bounds.
-//   Nothing is ever reset: every count is since start.
+//   Nothing is ever reset: every count is since start, except the database
+//   nodes, which count the worker connections open to each server now
+//   (they change only when a connection opens, moves or closes, under a
+//   mutex).
 //
 //   Ownership: a Stats owns the token names it has seen, until it is
 //   destroyed; snapshots own copies.
@@ -28,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -68,6 +74,11 @@ public:
         std::uint64_t requests = 0;
         std::array<std::uint64_t, kOutcomeCount> outcomes{};
         std::uint64_t database_errors = 0;
+        std::uint64_t database_conflicts = 0;  // deadlocks and certification failures met
+        std::uint64_t database_retries = 0;    // statements or transactions run again after one
+        std::uint64_t database_failovers = 0;  // servers left for the next of MYSQLHOST's list
+        // Worker connections open to each server now ("host:port" -> count).
+        std::map<std::string, std::uint64_t, std::less<>> database_nodes;
         std::uint64_t connections_current = 0;
         std::uint64_t connections_total = 0;
         std::uint64_t refused_acl = 0;
@@ -91,6 +102,10 @@ public:
     void outcome(Outcome outcome);
     void token(std::string_view token);
     void database_error();
+    void database_activity(std::uint64_t conflicts, std::uint64_t retries,
+                           std::uint64_t failovers);
+    // One worker connection left `from` and now uses `to` ("" = none).
+    void database_node(const std::string& from, const std::string& to);
     void request_finished(Clock::duration latency);
 
     void connection_opened();
@@ -107,6 +122,11 @@ private:
     std::atomic<std::uint64_t> requests_{0};
     std::array<std::atomic<std::uint64_t>, kOutcomeCount> outcomes_{};
     std::atomic<std::uint64_t> database_errors_{0};
+    std::atomic<std::uint64_t> database_conflicts_{0};
+    std::atomic<std::uint64_t> database_retries_{0};
+    std::atomic<std::uint64_t> database_failovers_{0};
+    mutable std::mutex nodes_mutex_;
+    std::map<std::string, std::uint64_t, std::less<>> nodes_;  // guarded by nodes_mutex_
     std::atomic<std::uint64_t> opened_{0};
     std::atomic<std::uint64_t> closed_{0};
     std::atomic<std::uint64_t> refused_acl_{0};
