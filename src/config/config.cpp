@@ -21,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/host_list.h"
 #include "config/values.h"
 
 namespace policyd {
@@ -38,6 +39,7 @@ enum class Kind {
     Group,       // GID: number or group name
     Acl,         // CONN_ACL
     OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
+    HostList,    // MYSQLHOST: RAW string, one server or a list (config/host_list.h)
 };
 
 struct Key {
@@ -63,7 +65,7 @@ using C = Config;
 
 // The reference's 78 keys in the order of the shipped file, then ours.
 const Key keys[] = {
-    str("MYSQLHOST", K::Raw, &C::mysqlhost),
+    str("MYSQLHOST", K::HostList, &C::mysqlhost),
     str("MYSQLDBASE", K::Raw, &C::mysqldbase),
     str("MYSQLUSER", K::Raw, &C::mysqluser),
     str("MYSQLPASS", K::Raw, &C::mysqlpass),
@@ -327,6 +329,17 @@ private:
             acl_text_ = raw_value(line, start);
             acl_line_ = lineno;
             return;
+        case Kind::HostList: {
+            const std::string value = raw_value(line, start);
+            std::string error;
+            if (parse_host_list(value, 0, error).empty())
+                throw ValueError("'" + value + "': " + error +
+                                 "; use one server or up to " + std::to_string(kMaxHosts) +
+                                 " separated by commas, each host, host:port or [IPv6]:port "
+                                 "with a port in 1..65535");
+            config_.*key.text = value;
+            return;
+        }
         case Kind::OriginKeys: {
             std::string word = first_word(filtered);
             std::transform(word.begin(), word.end(), word.begin(),

@@ -203,13 +203,16 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
     }
     CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_);
     const Decision decision = decide(ctx, progress);
-    if (stats_) {
-        stats_->outcome(outcome_of(decision));
-        const db::Activity activity = db.take_activity();
-        stats_->database_activity(activity.conflicts, activity.retries, activity.failovers);
-        if (activity.node_changed) stats_->database_node(activity.left, activity.joined);
-    }
+    if (stats_) stats_->outcome(outcome_of(decision));
+    count_database_activity(db);
     return reply_for(decision, request, config);
+}
+
+void Pipeline::count_database_activity(db::Session& db) const {
+    if (!stats_) return;
+    const db::Activity activity = db.take_activity();
+    stats_->database_activity(activity.conflicts, activity.retries, activity.failovers);
+    if (activity.node_changed) stats_->database_node(activity.left, activity.joined);
 }
 
 Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress) const {

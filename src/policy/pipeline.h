@@ -53,6 +53,11 @@ public:
     std::string evaluate(const Request& request, const Config& config, db::Session& db, int fd,
                          RequestProgress* progress = nullptr) const;
 
+    // Adds what `db` did since the last call (conflicts, retries, failovers,
+    // the server it moved to) to the statistics; evaluate() calls it, and a
+    // worker after its first connect so the server in use shows at once.
+    void count_database_activity(db::Session& db) const;
+
     // The answer when the database could not decide in time: FAILSAFE for
     // the check the worker is stuck in (per `progress`), or for the first
     // enabled check when none has started. Does no database work.
