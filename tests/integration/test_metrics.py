@@ -200,3 +200,23 @@ def test_stalled_scrapers_are_bounded_and_do_not_delay_requests():
         finally:
             for s in stalled:
                 s.close()
+
+
+def test_throttle_decisions_are_counted():
+    # the throttles write their own decision lines; their tokens count like every other's
+    conf = {"GREYLISTING": 0, "SENDERTHROTTLE": 1, "SENDER_THROTTLE_HOST": 0,
+            "SENDER_THROTTLE_ENVELOPE": 1, "SENDERMSGLIMIT": 1, "RECIPIENTTHROTTLE": 1}
+    with metrics_daemon(conf) as d:
+        lib.eq(d.request({"instance": "m1"}), "action=dunno", "m1")
+        lib.eq(d.request({"instance": "m2"}), "action=defer_if_permit Policy rejection: Quota Exceeded.",
+               "m2 over the limit")
+        m = scrape(d)
+        lib.eq(value(m, "policyd_decisions_total", check="throttle", result="new(a)"), 1.0, "new(a)")
+        lib.eq(value(m, "policyd_decisions_total", check="throttle", result="abuse(f)"), 1.0,
+               "abuse(f)")
+        lib.eq(value(m, "policyd_decisions_total", check="throttle_rcpt", result="new(a)"), 1.0,
+               "recipient throttle new(a)")
+        lib.eq(value(m, "policyd_requests_total", action="sender_quota", check="throttle"), 1.0,
+               "refused by the sender throttle")
+        lib.eq(value(m, "policyd_requests_total", action="accept", check="throttle_rcpt"), 1.0,
+               "the recipient throttle let m1 through")
