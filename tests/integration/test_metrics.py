@@ -70,6 +70,20 @@ def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())))
 
 
+def requests(m, expected):
+    """Every policyd_requests_total series: {(action, check): count}, exactly."""
+    got = {(dict(labels)["action"], dict(labels)["check"]): v
+           for (name, labels), v in m.items() if name == "policyd_requests_total"}
+    lib.eq(got, {k: float(v) for k, v in expected.items()}, "requests by action and check")
+
+
+def decisions(m, expected):
+    """Some policyd_decisions_total series: {(check, result): count}."""
+    for (check, result), count in expected.items():
+        lib.eq(value(m, "policyd_decisions_total", check=check, result=result), float(count),
+               "decision %s=%s" % (check, result))
+
+
 def test_counts_after_a_known_sequence_are_exact():
     now = int(time.time())
     lib.sql("INSERT INTO triplet (_from,_rcpt,_host,_datenew,_datelast,_count) "
@@ -82,20 +96,9 @@ def test_counts_after_a_known_sequence_are_exact():
         lib.eq(d.request({"client_address": "192.0.2.77"}), "action=dunno", "whitelisted")
         lib.eq(d.request({"recipient": None}), "action=defer_if_permit Invalid data", "invalid")
         m = scrape(d)
-        lib.eq(value(m, "policyd_requests_total", action="grey_defer", check="greylist"), 3.0,
-               "grey_defer by greylist")
-        lib.eq(value(m, "policyd_requests_total", action="accept", check="greylist"), 1.0,
-               "accept by greylist (old triplet)")
-        lib.eq(value(m, "policyd_requests_total", action="accept", check="whitelist"), 1.0,
-               "accept by whitelist")
-        lib.eq(value(m, "policyd_requests_total", action="invalid", check="none"), 1.0, "invalid")
-        lib.eq(sum(v for (n, _), v in m.items() if n == "policyd_requests_total"), 6.0,
-               "no other request series")
-        lib.eq(value(m, "policyd_decisions_total", check="greylist", result="new"), 3.0, "greylist=new")
-        lib.eq(value(m, "policyd_decisions_total", check="greylist", result="update"), 1.0,
-               "greylist=update")
-        lib.eq(value(m, "policyd_decisions_total", check="whitelist", result="update"), 1.0,
-               "whitelist=update")
+        requests(m, {("grey_defer", "greylist"): 3, ("accept", "greylist"): 1,
+                     ("accept", "whitelist"): 1, ("invalid", "none"): 1})
+        decisions(m, {("greylist", "new"): 3, ("greylist", "update"): 1, ("whitelist", "update"): 1})
         lib.eq(value(m, "policyd_check_failures_total"), 0.0, "no failures")
         lib.eq(value(m, "policyd_request_duration_seconds_count"), 6.0, "latency count")
         lib.eq(value(m, "policyd_request_duration_seconds_bucket", le="+Inf"), 6.0, "+Inf bucket")
@@ -211,12 +214,6 @@ def test_throttle_decisions_are_counted():
         lib.eq(d.request({"instance": "m2"}), "action=defer_if_permit Policy rejection: Quota Exceeded.",
                "m2 over the limit")
         m = scrape(d)
-        lib.eq(value(m, "policyd_decisions_total", check="throttle", result="new(a)"), 1.0, "new(a)")
-        lib.eq(value(m, "policyd_decisions_total", check="throttle", result="abuse(f)"), 1.0,
-               "abuse(f)")
-        lib.eq(value(m, "policyd_decisions_total", check="throttle_rcpt", result="new(a)"), 1.0,
-               "recipient throttle new(a)")
-        lib.eq(value(m, "policyd_requests_total", action="sender_quota", check="throttle"), 1.0,
-               "refused by the sender throttle")
-        lib.eq(value(m, "policyd_requests_total", action="accept", check="throttle_rcpt"), 1.0,
-               "the recipient throttle let m1 through")
+        decisions(m, {("throttle", "new(a)"): 1, ("throttle", "abuse(f)"): 1,
+                      ("throttle_rcpt", "new(a)"): 1})
+        requests(m, {("sender_quota", "throttle"): 1, ("accept", "throttle_rcpt"): 1})
