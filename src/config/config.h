@@ -165,6 +165,10 @@ struct Config {
     long request_timeout = 10;      // answer by FAILSAFE when a request takes longer
     std::string mysqlsocket;        // unix socket path; "": client default
     long stats_interval = 0;        // 0: no periodic statistics line
+    // METRICS_BIND: where GET /metrics is served; "" (port 0): not at all.
+    std::string metrics_bind;       // as written, host:port
+    std::string metrics_host;       // "": every address
+    long metrics_port = 0;
 
     // ---- ours: distributed origin check
     long distributed_origin = 0;

@@ -118,17 +118,48 @@ void trace(const std::string& sql, const std::vector<Param>& params) {
     log::line(line);
 }
 
+void count(DatabaseCounters* counters, std::atomic<std::uint64_t> DatabaseCounters::*which,
+           long long by = 1) {
+    if (counters) (counters->*which).fetch_add(static_cast<std::uint64_t>(by), std::memory_order_relaxed);
+}
+
+bool is_local(const std::string& host) { return host.empty() || host == "localhost"; }
+
 std::string describe(const sql::SQLException& e) {
     return std::string(e.what()) + " (error " + std::to_string(e.getErrorCode()) + ")";
 }
 
 }  // namespace
 
-Session::Session(Settings settings) : settings_(std::move(settings)) {
+namespace {
+
+std::vector<HostPort> endpoints_of(const Settings& s) {
     std::string error;
-    endpoints_ = parse_host_list(settings_.host, settings_.port, error);
-    if (endpoints_.empty()) endpoints_.push_back({settings_.host, settings_.port});  // as given
-    refuse_until_.resize(endpoints_.size());
+    std::vector<HostPort> endpoints = parse_host_list(s.host, s.port, error);
+    if (endpoints.empty()) endpoints.push_back({s.host, s.port});  // as given
+    return endpoints;
+}
+
+}  // namespace
+
+std::vector<std::string> node_names(const Settings& s) {
+    std::vector<std::string> names;
+    for (const HostPort& endpoint : endpoints_of(s))
+        names.push_back(is_local(endpoint.host) ? "localhost" : endpoint.text());
+    return names;
+}
+
+Session::Session(Settings settings)
+    : settings_(std::move(settings)), endpoints_(endpoints_of(settings_)),
+      names_(node_names(settings_)), refuse_until_(endpoints_.size()) {}
+
+const std::string& Session::node() const {
+    static const std::string none;
+    return conn_ ? names_[current_] : none;
+}
+
+DatabaseCounters* Session::counters() const {
+    return current_ < settings_.counters.size() ? settings_.counters[current_] : nullptr;
 }
 
 Session::~Session() { drop_connection(); }
@@ -136,7 +167,7 @@ Session::~Session() { drop_connection(); }
 bool Session::open_endpoint(std::size_t index, std::string& error) {
     const HostPort& endpoint = endpoints_[index];
     sql::ConnectOptionsMap options;
-    const bool local = endpoint.host.empty() || endpoint.host == "localhost";
+    const bool local = is_local(endpoint.host);
     if (local && !settings_.socket.empty()) {
         options["hostName"] = sql::SQLString("unix://" + settings_.socket);
     } else {
@@ -153,11 +184,17 @@ bool Session::open_endpoint(std::size_t index, std::string& error) {
     try {
         conn_.reset(driver()->connect(options));
     } catch (const sql::SQLException& e) {
+        DatabaseCounters* c = index < settings_.counters.size() ? settings_.counters[index] : nullptr;
+        count(c, &DatabaseCounters::errors);
+        if (endpoints_.size() > 1) count(c, &DatabaseCounters::failovers);
         refuse_until_[index] = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
         error = describe(e);
         return false;
     }
     current_ = index;
+    count(counters(), &DatabaseCounters::connections);
+    if (ever_connected_) count(counters(), &DatabaseCounters::reconnects);
+    ever_connected_ = true;
     return true;
 }
 
@@ -171,7 +208,7 @@ void Session::open() {
         if (tried && settings_.log_outages)
             log_failover(endpoints_[i - 1].text(), "cannot connect: " + error);
         tried = true;
-        if (!open_endpoint(i, error) && endpoints_.size() > 1) ++activity_.failovers;
+        open_endpoint(i, error);
     }
     if (!tried) throw Unavailable("database unavailable (waiting before the next reconnect)");
     if (!conn_) {
@@ -182,7 +219,6 @@ void Session::open() {
     }
     if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
-    set_node(endpoints_[current_].text());
     if (settings_.lock_wait_timeout_s > 0) {
         try {
             std::unique_ptr<sql::PreparedStatement> set(
@@ -196,21 +232,6 @@ void Session::open() {
     }
 }
 
-void Session::set_node(std::string node) {
-    if (node == node_) return;
-    if (!activity_.node_changed) activity_.left = node_;
-    activity_.node_changed = true;
-    activity_.joined = node;
-    node_ = std::move(node);
-}
-
-Activity Session::take_activity() {
-    Activity taken = std::move(activity_);
-    activity_ = Activity{};
-    if (taken.node_changed && taken.left == taken.joined) taken.node_changed = false;
-    return taken;
-}
-
 void Session::connect() {
     if (conn_) return;
     open();
@@ -221,6 +242,7 @@ void Session::drop_connection() noexcept {
     if (conn_) {
         try { conn_->close(); } catch (...) {}
         conn_.reset();
+        count(counters(), &DatabaseCounters::connections, -1);
     }
     in_transaction_ = false;
 }
@@ -228,13 +250,14 @@ void Session::drop_connection() noexcept {
 // A lost connection: with another server to go to, this one waits out the
 // back-off so the reconnect goes elsewhere at once; a single server is
 // reconnected at once (a KILL or a restart is over by then).
-void Session::lose_connection() noexcept {
+void Session::lose_connection(const std::string& why) {
+    const std::string from = node();
     drop_connection();
     if (endpoints_.size() > 1) {
         refuse_until_[current_] = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
-        ++activity_.failovers;
+        count(counters(), &DatabaseCounters::failovers);
+        if (settings_.log_outages) log_failover(from, "connection lost: " + why);
     }
-    set_node("");
 }
 
 sql::PreparedStatement& Session::prepared(const std::string& sql) {
@@ -270,33 +293,36 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
             sql::PreparedStatement& ps = prepared(sql);
             sent = true;
             ++round_trips_;
+            count(counters(), &DatabaseCounters::statements);
             return fn(ps);
         } catch (const sql::SQLException& e) {
+            count(counters(), &DatabaseCounters::errors);
             const int code = e.getErrorCode();
             if (connection_lost(code)) {
                 const bool was_in_transaction = in_transaction_;
-                const std::string from = node_;
-                lose_connection();
+                lose_connection(describe(e));
                 if (!was_in_transaction && !resent_after_loss && !(writes && sent && may_have_run(code))) {
-                    if (endpoints_.size() > 1 && settings_.log_outages)
-                        log_failover(from, "connection lost: " + describe(e));
                     resent_after_loss = true;
+                    count(counters(), &DatabaseCounters::retries);  // counted where it is resent
                     continue;
                 }
-                if (settings_.log_outages && !outage_logged.exchange(true))
+                // With several servers the failover line said it; the next
+                // statement goes to the next server.
+                if (endpoints_.size() == 1 && settings_.log_outages && !outage_logged.exchange(true))
                     log::line("mysql: connection lost: " + describe(e));
                 throw Unavailable(describe(e));
             }
             if (code == kNeedReprepare && !reprepared && !in_transaction_) {
                 statements_.erase(sql);
                 reprepared = true;
+                count(counters(), &DatabaseCounters::retries);
                 continue;
             }
             if (code == kDeadlock) {
-                ++activity_.conflicts;
+                count(counters(), &DatabaseCounters::conflicts);
                 if (in_transaction_ || !back_off(conflicts++, started))
                     throw Conflict(describe(e));
-                ++activity_.retries;
+                count(counters(), &DatabaseCounters::retries);
                 continue;
             }
             throw Error(describe(e));
@@ -383,7 +409,7 @@ void Session::transaction(const std::function<void()>& unit) {
         } catch (const Conflict&) {
             rollback();
             if (!back_off(conflicts++, started)) throw;
-            ++activity_.retries;
+            count(counters(), &DatabaseCounters::retries);
         } catch (...) {
             rollback();
             throw;

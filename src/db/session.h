@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "config/host_list.h"
+#include "stats/database_counters.h"
 
 namespace sql { class Connection; class PreparedStatement; }
 
@@ -80,7 +81,16 @@ struct Settings {
     // server (error 1205) instead of being abandoned by the client: an
     // abandoned statement goes on waiting and runs when the lock is freed.
     int lock_wait_timeout_s = 0;
+    // Where each server's statements, errors, retries, reconnects,
+    // conflicts, failovers and open connections are counted: one entry per
+    // server of `host`, in its order (node_names()); empty: nowhere. They
+    // must outlive every Session given them.
+    std::vector<DatabaseCounters*> counters;
 };
+
+// The servers' names in the metrics, in the order of `host`: "localhost"
+// for the local socket, else host:port.
+std::vector<std::string> node_names(const Settings& settings);
 
 class Error : public std::runtime_error {
 public:
@@ -98,15 +108,6 @@ public:
 class Conflict : public Error {
 public:
     using Error::Error;
-};
-
-// What a session did since the last take_activity(), for the statistics.
-struct Activity {
-    std::uint64_t conflicts = 0;  // statements or units that hit error 1213
-    std::uint64_t retries = 0;    // of those, the ones run again
-    std::uint64_t failovers = 0;  // connections lost or refused with another server to try
-    bool node_changed = false;    // the server in use changed (or the connection closed)
-    std::string left, joined;     // then: the server before and after ("" = none)
 };
 
 // A bound value: request strings, or integers such as times and limits.
@@ -144,9 +145,7 @@ public:
     void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
 
     // The server of the open connection ("host:port"), "" when none.
-    const std::string& node() const { return node_; }
-    // Conflicts, retries, failovers and node changes since the last call.
-    Activity take_activity();
+    const std::string& node() const;
 
     // Makes sure a connection is open (for start-up checks and keepalive).
     void connect();
@@ -165,12 +164,13 @@ private:
     void open();
     bool open_endpoint(std::size_t index, std::string& error);
     void drop_connection() noexcept;
-    void lose_connection() noexcept;
+    void lose_connection(const std::string& why);
     bool back_off(int attempt, std::chrono::steady_clock::time_point started);
-    void set_node(std::string node);
+    DatabaseCounters* counters() const;  // of the current endpoint, or nullptr
 
     Settings settings_;
     std::vector<HostPort> endpoints_;  // never empty
+    std::vector<std::string> names_;   // node_names(settings_), one per endpoint
     // Per endpoint: refused until then after a failed connect or a loss.
     std::vector<std::chrono::steady_clock::time_point> refuse_until_;
     std::size_t current_ = 0;          // endpoint of conn_
@@ -178,9 +178,8 @@ private:
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
     std::chrono::steady_clock::time_point deadline_{};
     bool in_transaction_ = false;
+    bool ever_connected_ = false;  // a later open() is a reconnect
     std::uint64_t round_trips_ = 0;
-    std::string node_;
-    Activity activity_;
 };
 
 }  // namespace policyd::db

@@ -44,19 +44,14 @@ public:
     // Every check of the reference, plus ours, in the reference's order.
     static Pipeline standard();
 
-    // Count into `stats` (which must outlive the pipeline); call before the
-    // workers start.
-    void count_into(Stats* stats) { stats_ = stats; }
+    // Count into `stats` (which must outlive the pipeline; it learns the
+    // check names), or nowhere (nullptr); call before the workers start.
+    void count_into(Stats* stats);
 
     // `fd` only appears in log lines ("invalid ...", rcpt_acl's "DEBUG: fd: N").
     // `progress`, if given, follows the check being run.
     std::string evaluate(const Request& request, const Config& config, db::Session& db, int fd,
                          RequestProgress* progress = nullptr) const;
-
-    // Adds what `db` did since the last call (conflicts, retries, failovers,
-    // the server it moved to) to the statistics; evaluate() calls it, and a
-    // worker after its first connect so the server in use shows at once.
-    void count_database_activity(db::Session& db) const;
 
     // The answer when the database could not decide in time: FAILSAFE for
     // the check the worker is stuck in (per `progress`), or for the first
@@ -69,8 +64,10 @@ public:
 
 private:
     bool passes_required_attributes(const Request& request, const Config& config, int fd) const;
-    // The checks in order, FAILSAFE included: the final decision.
-    Decision decide(CheckContext& ctx, RequestProgress* progress) const;
+    // The checks in order, FAILSAFE included: the final decision, and in
+    // `decided_by` the index of the check that made it (left alone when
+    // none did).
+    Decision decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by) const;
     // Whether a check after `index` takes over a Pass (the throttles).
     bool handed_on_after(std::size_t index, const Config& config) const;
     Decision failsafe(CheckContext& ctx, std::string_view check_name) const;

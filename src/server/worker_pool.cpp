@@ -85,7 +85,6 @@ void WorkerPool::run() {
     } catch (const db::Error&) {
         // Logged by the session; requests are answered by FAILSAFE meanwhile.
     }
-    pipeline_.count_database_activity(session);
     for (;;) {
         Job job;
         {

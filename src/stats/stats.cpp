@@ -19,6 +19,10 @@ constexpr std::string_view kOutcomeNames[kOutcomeCount] = {
     "recipient_quota", "size", "distributed_origin", "invalid",
 };
 
+constexpr std::string_view kCloseReasonNames[kCloseReasonCount] = {
+    "peer", "idle", "too_large", "too_slow", "shutdown",
+};
+
 std::uint64_t load(const std::atomic<std::uint64_t>& counter) {
     return counter.load(std::memory_order_relaxed);
 }
@@ -39,13 +43,34 @@ std::string_view outcome_name(Outcome outcome) {
     return kOutcomeNames[static_cast<std::size_t>(outcome)];
 }
 
+std::string_view close_reason_name(CloseReason reason) {
+    return kCloseReasonNames[static_cast<std::size_t>(reason)];
+}
+
 Stats::Stats() : started_(Clock::now()) {}
 
 Stats::~Stats() {
     for (auto& slot : token_slots_) delete slot.name.load(std::memory_order_relaxed);
 }
 
-void Stats::outcome(Outcome outcome) { bump(outcomes_[static_cast<std::size_t>(outcome)]); }
+void Stats::set_check_names(std::vector<std::string> names) {
+    if (names.size() > kMaxChecks) names.resize(kMaxChecks);
+    check_names_ = std::move(names);
+}
+
+void Stats::outcome(Outcome outcome, std::size_t check) {
+    if (check >= check_names_.size()) check = kNoCheck;
+    bump(decided_[static_cast<std::size_t>(outcome)][check]);
+}
+
+DatabaseCounters& Stats::database_node(const std::string& name) {
+    const auto at = std::find(database_node_names_.begin(), database_node_names_.end(), name);
+    if (at != database_node_names_.end())
+        return database_nodes_[static_cast<std::size_t>(at - database_node_names_.begin())];
+    if (database_node_names_.size() == kMaxDatabaseNodes) return database_nodes_.back();
+    database_node_names_.push_back(name);
+    return database_nodes_[database_node_names_.size() - 1];
+}
 
 // Linear probing from the name's hash. A new name reserves one of the
 // kMaxTokens places before claiming a slot and gives it back if another
@@ -79,22 +104,6 @@ void Stats::token(std::string_view token) {
 
 void Stats::database_error() { bump(database_errors_); }
 
-void Stats::database_activity(std::uint64_t conflicts, std::uint64_t retries,
-                              std::uint64_t failovers) {
-    if (conflicts) bump(database_conflicts_, conflicts);
-    if (retries) bump(database_retries_, retries);
-    if (failovers) bump(database_failovers_, failovers);
-}
-
-void Stats::database_node(const std::string& from, const std::string& to) {
-    std::lock_guard<std::mutex> lock(nodes_mutex_);
-    if (!from.empty()) {
-        auto it = nodes_.find(from);
-        if (it != nodes_.end() && --it->second == 0) nodes_.erase(it);
-    }
-    if (!to.empty()) ++nodes_[to];
-}
-
 void Stats::request_finished(Clock::duration latency) {
     const auto us = static_cast<std::uint64_t>(
         std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
@@ -105,26 +114,31 @@ void Stats::request_finished(Clock::duration latency) {
     }
     const std::size_t bucket = std::min<std::size_t>(std::bit_width(us), kLatencyBuckets - 1);
     bump(latency_buckets_[bucket]);
+    // Bucket i: at most kSecondsBounds[i] (Prometheus' le), above the one before.
+    const auto bound = std::lower_bound(kSecondsBounds.begin(), kSecondsBounds.end(), us);
+    bump(latency_seconds_[static_cast<std::size_t>(bound - kSecondsBounds.begin())]);
 }
 
 void Stats::connection_opened() { bump(opened_); }
-void Stats::connection_closed() { bump(closed_); }
+void Stats::connection_closed(CloseReason reason) {
+    bump(closed_);
+    bump(closed_by_reason_[static_cast<std::size_t>(reason)]);
+}
 void Stats::refused_acl() { bump(refused_acl_); }
 void Stats::refused_limit() { bump(refused_limit_); }
+void Stats::reloaded(bool ok) { bump(ok ? reloads_ok_ : reloads_failed_); }
 
 Stats::Snapshot Stats::snapshot() const {
     Snapshot s;
     s.uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_);
     s.requests = load(requests_);
-    for (std::size_t i = 0; i < kOutcomeCount; ++i) s.outcomes[i] = load(outcomes_[i]);
+    for (std::size_t o = 0; o < kOutcomeCount; ++o)
+        for (std::size_t c = 0; c <= kMaxChecks; ++c) {
+            s.decided[o][c] = load(decided_[o][c]);
+            s.outcomes[o] += s.decided[o][c];
+        }
+    s.check_names = check_names_;
     s.database_errors = load(database_errors_);
-    s.database_conflicts = load(database_conflicts_);
-    s.database_retries = load(database_retries_);
-    s.database_failovers = load(database_failovers_);
-    {
-        std::lock_guard<std::mutex> lock(nodes_mutex_);
-        s.database_nodes = nodes_;
-    }
     const std::uint64_t opened = load(opened_);
     const std::uint64_t closed = load(closed_);
     s.connections_total = opened;
@@ -134,6 +148,18 @@ Stats::Snapshot Stats::snapshot() const {
     s.latency_sum_us = load(latency_sum_us_);
     s.latency_max_us = load(latency_max_us_);
     for (std::size_t i = 0; i < kLatencyBuckets; ++i) s.latency_buckets[i] = load(latency_buckets_[i]);
+    for (std::size_t i = 0; i < latency_seconds_.size(); ++i)
+        s.latency_seconds_buckets[i] = load(latency_seconds_[i]);
+    for (std::size_t i = 0; i < kCloseReasonCount; ++i)
+        s.closed_by_reason[i] = load(closed_by_reason_[i]);
+    s.reloads_ok = load(reloads_ok_);
+    s.reloads_failed = load(reloads_failed_);
+    for (std::size_t i = 0; i < database_node_names_.size(); ++i) {
+        const DatabaseCounters& n = database_nodes_[i];
+        s.database_nodes.push_back({database_node_names_[i], load(n.statements), load(n.errors),
+                                    load(n.retries), load(n.reconnects), load(n.conflicts),
+                                    load(n.failovers), load(n.connections)});
+    }
     for (const auto& slot : token_slots_)
         if (const std::string* name = slot.name.load(std::memory_order_acquire))
             if (const std::uint64_t count = load(slot.count))  // 0: claimed, not yet counted
@@ -165,14 +191,21 @@ std::string format_report(const Stats::Snapshot& s) {
     for (std::size_t i = 0; i < kOutcomeCount; ++i)
         add(kOutcomeNames[i], std::to_string(s.outcomes[i]));
     add("db_errors", std::to_string(s.database_errors));
-    add("db_conflicts", std::to_string(s.database_conflicts));
-    add("db_retries", std::to_string(s.database_retries));
-    add("db_failovers", std::to_string(s.database_failovers));
-    // "host:port(connections),...", "-" when no worker is connected.
+    // Summed over the nodes; db_nodes names those with worker connections
+    // open now, as "host:port(connections),...", "-" when none.
+    std::uint64_t conflicts = 0, retries = 0, failovers = 0;
     std::string nodes;
-    for (const auto& [node, connections] : s.database_nodes)
-        nodes.append(nodes.empty() ? "" : ",").append(node).append("(")
-            .append(std::to_string(connections)).append(")");
+    for (const auto& node : s.database_nodes) {
+        conflicts += node.conflicts;
+        retries += node.retries;
+        failovers += node.failovers;
+        if (node.connections == 0) continue;
+        nodes.append(nodes.empty() ? "" : ",").append(node.name).append("(")
+            .append(std::to_string(node.connections)).append(")");
+    }
+    add("db_conflicts", std::to_string(conflicts));
+    add("db_retries", std::to_string(retries));
+    add("db_failovers", std::to_string(failovers));
     add("db_nodes", nodes.empty() ? "-" : nodes);
     add("connections", std::to_string(s.connections_current));
     add("connections_total", std::to_string(s.connections_total));

@@ -48,6 +48,6 @@ def test_exact_while_cleanup_expires_the_key_on_another_node():
     out = cleanup.communicate(timeout=120)[0].decode()
     lib.eq(cleanup.returncode, 0, "cleanup exit status:\n" + out)
     lib.eq(cluster.tally(replies, REFUSED), 5, "admitted origins (LIMIT=5)")
-    lib.eq(lib.sql("SELECT COUNT(*) FROM distributed_origin WHERE _origin LIKE '172.16.%'"),
-           [["0"]], "cleanup expired the old rows")
+    lib.eq(cluster.sql_on(1, "SELECT COUNT(*) FROM distributed_origin WHERE _origin LIKE '172.16.%'"),
+           [["0"]], "cleanup expired the old rows:\n" + out)
     cluster.no_failsafe(ds)

@@ -47,9 +47,13 @@ def test_auto_whitelisting_across_nodes_writes_one_entry():
     cluster.burst(ds, 10, 30, lambda i: {"recipient": rcpts[i]})
     time.sleep(2.5)
     replies = cluster.burst(ds, 10, 30, lambda i: {"recipient": rcpts[i]})
-    lib.eq(sorted(set(replies)), [cluster.DUNNO], "every retry passes")
+    # Listing the host forgets its triplets (docs/GREYLISTING.md): a retry whose triplet went
+    # with them before its own statement ran starts again as a new triplet and is deferred.
+    lib.ok(set(replies) <= {cluster.DUNNO, lib.GREY_DEFER}, "replies: %r" % set(replies))
+    lib.ok(replies.count(cluster.DUNNO) > 5, "retries passed: %d" % replies.count(cluster.DUNNO))
     lib.eq(cluster.sql_on(3, "SELECT _whitelist FROM whitelist"), [["192.0.2.10"]],
            "one whitelist entry for the host")
+    lib.ok(sum(d.output().count("greylist=awl") for d in ds) >= 1, "a greylist=awl decision")
     cluster.no_failsafe(ds)
 
 

@@ -55,7 +55,7 @@ def test_sender_hot_key_admits_exactly_the_limit_across_three_nodes():
         lib.eq(cluster.sql_on(node, "SELECT _count_cur,_rcpt_cur,_quota_cur FROM throttle "
                                     "WHERE _from='alice@example.com'"),
                [["1500", "1500", "15000"]], "counters as seen on node %d" % node)
-    lib.eq(lib.sql("SELECT COUNT(*) FROM throttle_from_instance"), [["1500"]],
+    lib.eq(cluster.sql_on(1, "SELECT COUNT(*) FROM throttle_from_instance"), [["1500"]],
            "instances of admitted messages")
     lib.ok(conflicts() > 0, "the nodes contended for the hot row (no conflict counted)")
 

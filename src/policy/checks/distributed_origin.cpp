@@ -50,8 +50,11 @@ const std::string kRecordOrigin =
     "ON DUPLICATE KEY UPDATE _last = GREATEST(_last, VALUES(_last))";
 
 // ?1 key, ?2 oldest _last still in the span. The key row is not an origin.
+// A locking read: it counts the latest committed rows, not the snapshot of
+// a read view that may predate the commits this decision waited for.
 const std::string kCountOrigins =
-    "SELECT COUNT(*) FROM distributed_origin WHERE _key=? AND _last >= ? AND _origin <> ''";
+    "SELECT COUNT(*) FROM distributed_origin WHERE _key=? AND _last >= ? AND _origin <> '' "
+    "LOCK IN SHARE MODE";
 
 constexpr std::string_view kSaslPrefix = "sasl=";
 
