@@ -81,3 +81,28 @@ def test_recipient_hot_key_admits_exactly_the_limit_across_three_nodes():
     lib.eq(cluster.sql_on(2, "SELECT _count_cur,_count_tot FROM throttle_rcpt "
                              "WHERE _rcpt='bob@example.org'"), [["1500", "1500"]], "recipient row")
     lib.ok(conflicts() > 0, "the nodes contended for the hot row (no conflict counted)")
+
+
+def test_sender_hot_key_through_one_node_for_comparison():
+    # the same load, the three daemons on node 1: row locks instead of certification conflicts
+    ds = cluster.daemons(dict(BASE, SENDERTHROTTLE=1, SENDERMSGLIMIT=1500), nodes_used=(1, 1, 1))
+    replies, conflicts = run_burst(ds, 3000, lambda i: {"instance": "one.%d" % i, "size": 10})
+    lib.eq(cluster.tally(replies, cluster.QUOTA), 1500, "admitted of 3000 (limit 1500)")
+    cluster.no_failsafe(ds)
+    conflicts()
+
+
+def test_distinct_keys_one_node_and_three_nodes():
+    # no contention: every attempt its own sender; throughput of one node against three
+    for nodes_used in ((1, 1, 1), (1, 2, 3)):
+        lib.reset_db()
+        ds = cluster.daemons(dict(BASE, SENDERTHROTTLE=1, SENDERMSGLIMIT=10), nodes_used=nodes_used)
+        print("  nodes %s:" % (nodes_used,))
+        replies, conflicts = run_burst(ds, 3000, lambda i: {"sender": "d%d@example.com" % i})
+        lib.eq(cluster.tally(replies, cluster.QUOTA), 3000, "every attempt admitted")
+        lib.eq(cluster.sql_on(3, "SELECT COUNT(*), SUM(_count_cur) FROM throttle"),
+               [["3000", "3000"]], "one row per sender, counted once")
+        cluster.no_failsafe(ds)
+        conflicts()
+        for d in ds:
+            d.stop()
