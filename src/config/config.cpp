@@ -152,6 +152,7 @@ const Key keys[] = {
     num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1, kHour),
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0, 7 * kDay),
+    str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
     flag("DISTRIBUTED_ORIGIN", &C::distributed_origin),
     num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1, kMaxDuration),
     num("DISTRIBUTED_ORIGIN_LIMIT", K::Int, &C::distributed_origin_limit, 1, kIntMax),
@@ -387,6 +388,13 @@ private:
             config_.*key.text = word;
             return;
         }
+        case Kind::Endpoint: {
+            const Endpoint endpoint = parse_endpoint(first_word(filtered));
+            config_.*key.text = endpoint.text;
+            config_.metrics_host = endpoint.host;
+            config_.metrics_port = endpoint.port;
+            return;
+        }
         }
     }
 
@@ -618,6 +626,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("idle timeout", c.idle_timeout);
     line("max request size", c.max_request_size);
     line("stats interval", c.stats_interval);
+    line("metrics bind", c.metrics_bind);
     out.emplace_back();
     out.emplace_back(" ---- DISTRIBUTED ORIGIN CONFIG (not in policyd 1.x) ----");
     line("distributed origin", c.distributed_origin);

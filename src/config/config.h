@@ -174,6 +174,10 @@ struct Config {
     long request_timeout = 10;      // answer by FAILSAFE when a request takes longer
     std::string mysqlsocket;        // unix socket path; "": client default
     long stats_interval = 0;        // 0: no periodic statistics line
+    // METRICS_BIND: where GET /metrics is served; "" (port 0): not at all.
+    std::string metrics_bind;       // as written, host:port
+    std::string metrics_host;       // "": every address
+    long metrics_port = 0;
 
     // ---- ours: distributed origin check
     long distributed_origin = 0;
@@ -218,6 +222,7 @@ enum class KeyType {
     Group,       // GID: number in [min, max] or group name
     Acl,         // CONN_ACL
     OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
+    Endpoint,    // METRICS_BIND: host:port, or empty
 };
 
 // One key of policyd.conf: the row of the reader's table. Numeric keys
