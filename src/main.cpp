@@ -108,10 +108,11 @@ int main(int argc, char** argv) {
     try {
         raise_descriptor_limit();
         const int listen_fd = bind_listener(*config);
+        const int metrics_fd = bind_metrics_listener(*config);  // before privileges go
         if (config->daemon != 0) daemonize();
         const PidFile pid_file(config->pidfile);
         drop_privileges(*config);
-        Server server(config, path, listen_fd);
+        Server server(config, path, listen_fd, metrics_fd);
         return server.run();
     } catch (const StartupError& e) {
         log::line(e.what());
