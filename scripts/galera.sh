@@ -38,6 +38,8 @@ GALERA_SST_BASE=${GALERA_SST_BASE:-4451}
 GALERA_DB=${GALERA_DB:-policyd}
 SCHEMA=$repo/DATABASE.mysql
 PROVIDER=/usr/lib/galera/libgalera_smm.so
+# shellcheck source=mariadb-settings.sh
+. "$repo/scripts/mariadb-settings.sh"
 NODES="1 2 3"
 
 die() { echo "galera.sh: $*" >&2; exit 1; }
@@ -96,15 +98,7 @@ port=$(port "$n")
 # Not root: the joiner's rsync daemon, started by the server, writes as the server's user
 # (as root it would drop to nobody and fail on the data dir).
 user=mysql
-skip-name-resolve
-performance_schema=OFF
-character-set-server=utf8mb4
-collation-server=utf8mb4_general_ci
-max_connections=300
-innodb_buffer_pool_size=64M
-innodb_log_file_size=32M
-innodb_flush_log_at_trx_commit=2
-innodb_doublewrite=0
+$(test_server_settings)
 # Galera
 binlog_format=ROW
 default_storage_engine=InnoDB

@@ -15,13 +15,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 import lib  # noqa: E402
+import load  # noqa: E402
 
 DUNNO = "action=dunno"
 QUOTA = "action=defer_if_permit Policy rejection: Quota Exceeded."
@@ -85,42 +85,12 @@ def join(node):
     galera("join", str(node))
 
 
-def burst(ds, connections, attempts, request_for, deadline=120.0):
-    """Sends `attempts` requests over `connections` connections per daemon, all at once.
-    request_for(i) gives the attributes of attempt i. Returns the replies, in attempt order."""
-    conns = [d for d in ds for _ in range(connections)]
-    share = [range(k, attempts, len(conns)) for k in range(len(conns))]
-    replies = [None] * attempts
-    go = threading.Event()
-
-    def work(d, indexes):
-        c = d.connect(timeout=deadline / 2)
-        try:
-            go.wait(deadline)
-            for i in indexes:
-                replies[i] = c.request(request_for(i))
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=work, args=(d, idx), daemon=True)
-               for d, idx in zip(conns, share)]
-    for t in threads:
-        t.start()
-    began = time.monotonic()
-    go.set()
-    for t in threads:
-        t.join(max(0.1, deadline - (time.monotonic() - began)))
-    lib.ok(not any(t.is_alive() for t in threads), "burst did not finish within %gs" % deadline)
-    lib.ok(None not in replies, "some attempts got no reply")
-    return replies
+def burst(ds, connections, attempts, request_for):
+    """load.burst with a deadline for a loaded cluster."""
+    return load.burst(ds, connections, attempts, request_for, deadline=120.0)
 
 
-def tally(replies, refusal):
-    """Accepted replies; fails on anything but acceptance or `refusal`."""
-    accepted = replies.count(DUNNO)
-    lib.eq(accepted + replies.count(refusal), len(replies),
-           "replies other than accept/refuse: %r" % sorted(set(replies) - {DUNNO, refusal}))
-    return accepted
+tally = load.tally
 
 
 # A check answered by FAILSAFE: "<check>=bypass" or "=failed" (module=bypass is the normal

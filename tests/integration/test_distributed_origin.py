@@ -72,7 +72,8 @@ def test_long_keys_sharing_a_prefix_stay_distinct():
         for i in range(8):
             lib.eq(ask(d, "198.51.100.%d" % (i + 1), sender="%s%d@example.com" % (prefix, i)),
                    DUNNO, "sender %d" % i)
-    keys = lib.sql("SELECT _key, COUNT(*) FROM distributed_origin GROUP BY _key")
+    keys = lib.sql("SELECT _key, COUNT(*) FROM distributed_origin WHERE _origin <> '' "
+                   "GROUP BY _key")  # not the keys' own rows
     lib.eq(len(keys), 16, "sixteen keys: %r" % keys)
     lib.ok(all(len(k) <= 60 and n == "1" for k, n in keys), "each fits _key, one origin: %r" % keys)
 
