@@ -153,6 +153,13 @@ public:
     // not retried: the unit throws db::Unavailable.
     void transaction(const std::function<void()>& unit);
 
+    // An explicit transaction the caller ends, for work that is never
+    // committed (policyd --explain rolls its evaluation back). Nothing in it
+    // is retried: a conflict throws db::Conflict. Decisions use transaction().
+    void begin();
+    void commit();
+    void rollback() noexcept;
+
     // The retry budget's end for the next statements (the request's
     // REQUEST_TIMEOUT); a default time_point means "the I/O timeout".
     void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
@@ -173,9 +180,6 @@ public:
     void set_observer(StatementObserver* observer) { observer_ = observer; }
 
 private:
-    void begin();
-    void commit();
-    void rollback() noexcept;
     template <typename Fn> auto with_retry(const std::string& sql, bool writes, Fn&& fn);
     std::vector<Row> observed_query(const std::string& sql, const std::vector<Param>& params);
     static std::vector<Row> read_rows(sql::ResultSet& rs);
