@@ -31,7 +31,13 @@ CONF = {
 def test_killing_the_node_in_use_moves_the_daemon_to_the_next():
     d = cluster.daemon(1, dict(CONF, MYSQLHOST='"%s"' % cluster.host_list((1, 2, 3))))
     lib.eq(d.request({"instance": "warm"}), cluster.DUNNO, "first request, through node 1")
+    # the workers connect in the background at start: wait (5 s at most) for all four
+    on_node1 = "127.0.0.1:%d(4)" % cluster.port(1)
+    limit = time.monotonic() + 5
     before = cluster.stats_of(d)  # checked after the load, whose checks come first
+    while before.get("db_nodes") != on_node1 and time.monotonic() < limit:
+        time.sleep(0.2)
+        before = cluster.stats_of(d)
     try:
         with load.Clients(d.port, clients=8, pause=0.01,
                           attrs=lambda c: {"instance": "f.%d" % c}) as clients:
@@ -65,7 +71,7 @@ def test_killing_the_node_in_use_moves_the_daemon_to_the_next():
                "counted %d, admitted %d (+1 warm-up), FAILSAFE %d" % (
                    counted, len(admitted), len(failsafe)))
         after = cluster.stats_of(d)
-        lib.eq(before.get("db_nodes"), "127.0.0.1:%d(4)" % cluster.port(1),
+        lib.eq(before.get("db_nodes"), on_node1,
                "every worker on node 1 before the kill")
         lib.eq(after["db_nodes"], "127.0.0.1:%d(4)" % cluster.port(2), "every worker on node 2")
         lib.ok(int(after["db_failovers"]) >= 4, "failovers counted: %s" % after["db_failovers"])
