@@ -236,6 +236,18 @@ def run_policyd(args, timeout=15.0):
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
+def run_tool(binary, overrides=None, args=None, timeout=60):
+    """A command-line program (cleanup, stats) with `-c <a policyd.conf like the daemon's>`
+    (or `args` instead); returns (exit status, stdout+stderr)."""
+    if not os.access(binary, os.X_OK):
+        raise Failure("binary %s not found (not built?)" % binary)
+    if args is None:
+        args = ["-c", Daemon(overrides, start=False).conf_path]
+    p = subprocess.run([binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
 def started_daemons():
     return list(_daemons)
 
