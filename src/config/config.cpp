@@ -17,6 +17,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,8 @@ enum class Kind {
     Group,       // GID: number or group name
     Acl,         // CONN_ACL
     OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
+    SocketPath,  // BINDSOCKET: an absolute path that fits sockaddr_un, or empty
+    FileMode,    // BINDSOCKET_MODE: octal permission bits
 };
 
 struct Key {
@@ -150,6 +153,8 @@ const Key keys[] = {
     num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1),
     num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1),
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
+    str("BINDSOCKET", K::SocketPath, &C::bindsocket),
+    num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0),
     num("DISTRIBUTED_ORIGIN", K::Flag, &C::distributed_origin, 0, 1),
     num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1),
@@ -181,6 +186,12 @@ bool is_key_name(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
         return std::isalnum(c) || c == '_';
     });
+}
+
+std::string octal(long v) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%lo", v);
+    return text;
 }
 
 std::string upper(std::string_view s) {
@@ -327,6 +338,19 @@ private:
             acl_text_ = raw_value(line, start);
             acl_line_ = lineno;
             return;
+        case Kind::SocketPath:
+            config_.*key.text = socket_path(raw_value(line, start));
+            return;
+        case Kind::FileMode: {
+            const long mode = parse_file_mode(first_word(filtered));
+            if (mode < key.min || mode > key.max)
+                throw ValueError("0" + octal(mode) + " is out of range: use 0000..0777");
+            config_.*key.number = mode;
+            if ((mode & 0222) == 0)
+                warn(lineno, name + ": 0" + octal(mode) +
+                                 " lets no one but root connect (connecting needs write permission)");
+            return;
+        }
         case Kind::OriginKeys: {
             std::string word = first_word(filtered);
             std::transform(word.begin(), word.end(), word.begin(),
@@ -532,6 +556,8 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     out.emplace_back(" ---- SERVER CONFIG (not in policyd 1.x) ----");
     line("mysql port", c.mysqlport);
     line("mysql socket", c.mysqlsocket);
+    line("bind socket", c.bindsocket);
+    line("bind socket mode", "0" + octal(c.bindsocket_mode));
     line("mysql timeout", c.mysql_timeout);
     line("request timeout", c.request_timeout);
     line("workers", c.workers);

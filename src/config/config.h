@@ -164,6 +164,8 @@ struct Config {
     long mysql_timeout = 5;         // connect/read/write timeout
     long request_timeout = 10;      // answer by FAILSAFE when a request takes longer
     std::string mysqlsocket;        // unix socket path; "": client default
+    std::string bindsocket;         // BINDSOCKET: our Unix-domain socket; "": none
+    long bindsocket_mode = 0660;    // BINDSOCKET_MODE: its permission bits, 0..0777
     long stats_interval = 0;        // 0: no periodic statistics line
 
     // ---- ours: distributed origin check

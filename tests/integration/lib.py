@@ -97,11 +97,11 @@ def free_port():
 
 
 class Client:
-    """One policy protocol connection."""
+    """One policy protocol connection: TCP to 127.0.0.1:port, or to the socket unix_path."""
 
-    def __init__(self, port, source=None, timeout=5.0):
+    def __init__(self, port, source=None, timeout=5.0, unix_path=None):
         self.timeout = timeout
-        self._conn = conformance.Connection(port, timeout, source)
+        self._conn = conformance.Connection(port, timeout, source, unix_path)
 
     def send(self, data):
         self._conn.send(data)
@@ -182,6 +182,10 @@ class Daemon:
 
     def connect(self, source=None, timeout=5.0):
         return Client(self.port, source=source, timeout=timeout)
+
+    def connect_unix(self, path, timeout=5.0):
+        """A connection to the daemon's BINDSOCKET `path`."""
+        return Client(None, timeout=timeout, unix_path=path)
 
     def request(self, attrs=None, crlf=False, timeout=5.0):
         """Send one request on this daemon's shared connection and return the reply."""
