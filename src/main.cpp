@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include <boost/program_options.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -40,6 +41,15 @@ void raise_descriptor_limit() {
     }
 }
 
+// SIGHUP and SIGUSR1 terminate a process by default, and the port listens
+// (so init systems, log rotation and monitoring see the daemon as up) before
+// the Server installs its handlers. A reload or statistics request in that
+// window must not kill the daemon: it is ignored until the handlers are in.
+void ignore_operator_signals_until_served() {
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGUSR1, SIG_IGN);
+}
+
 int usage(const po::options_description& options, const char* argv0) {
     std::cout << kVersion << "\nusage: " << argv0 << " -c /path/to/policyd.conf\n" << options;
     return 255;
@@ -48,6 +58,7 @@ int usage(const po::options_description& options, const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    ignore_operator_signals_until_served();
     po::options_description options("options");
     options.add_options()
         ("config,c", po::value<std::string>(), "configuration file (policyd.conf)")
