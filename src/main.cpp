@@ -115,10 +115,12 @@ int main(int argc, char** argv) {
         // the socket ready too.
         const UnixSocket unix_socket(*config);
         const int listen_fd = bind_listener(*config);
+        const int metrics_fd = bind_metrics_listener(*config);  // before privileges go
         if (config->daemon != 0) daemonize();
         const PidFile pid_file(config->pidfile);
         drop_privileges(*config);
-        Server server(config, path, {listen_fd, unix_socket.fd(), unix_socket.path()});
+        Server server(config, path,
+                      {listen_fd, unix_socket.fd(), unix_socket.path(), metrics_fd});
         return server.run();
     } catch (const StartupError& e) {
         log::line(e.what());

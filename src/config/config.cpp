@@ -41,6 +41,7 @@ enum class Kind {
     OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
     SocketPath,  // BINDSOCKET: an absolute path that fits sockaddr_un, or empty
     FileMode,    // BINDSOCKET_MODE: octal permission bits
+    Endpoint,    // METRICS_BIND: host:port, or empty
 };
 
 struct Key {
@@ -156,6 +157,7 @@ const Key keys[] = {
     str("BINDSOCKET", K::SocketPath, &C::bindsocket),
     num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0),
+    str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
     num("DISTRIBUTED_ORIGIN", K::Flag, &C::distributed_origin, 0, 1),
     num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1),
     num("DISTRIBUTED_ORIGIN_LIMIT", K::Int, &C::distributed_origin_limit, 1),
@@ -358,6 +360,13 @@ private:
             if (word != "sasl" && word != "sender" && word != "both")
                 throw ValueError("must be sasl, sender or both, not '" + word + "'");
             config_.*key.text = word;
+            return;
+        }
+        case Kind::Endpoint: {
+            const Endpoint endpoint = parse_endpoint(first_word(filtered));
+            config_.*key.text = endpoint.text;
+            config_.metrics_host = endpoint.host;
+            config_.metrics_port = endpoint.port;
             return;
         }
         }
@@ -565,6 +574,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("idle timeout", c.idle_timeout);
     line("max request size", c.max_request_size);
     line("stats interval", c.stats_interval);
+    line("metrics bind", c.metrics_bind);
     out.emplace_back();
     out.emplace_back(" ---- DISTRIBUTED ORIGIN CONFIG (not in policyd 1.x) ----");
     line("distributed origin", c.distributed_origin);

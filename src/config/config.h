@@ -167,6 +167,10 @@ struct Config {
     std::string bindsocket;         // BINDSOCKET: our Unix-domain socket; "": none
     long bindsocket_mode = 0660;    // BINDSOCKET_MODE: its permission bits, 0..0777
     long stats_interval = 0;        // 0: no periodic statistics line
+    // METRICS_BIND: where GET /metrics is served; "" (port 0): not at all.
+    std::string metrics_bind;       // as written, host:port
+    std::string metrics_host;       // "": every address
+    long metrics_port = 0;
 
     // ---- ours: distributed origin check
     long distributed_origin = 0;

@@ -12,6 +12,7 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -169,6 +170,24 @@ std::string socket_path(std::string_view raw) {
         throw ValueError("the path has " + std::to_string(path.size()) +
                          " bytes; a socket path has at most " + std::to_string(kMax));
     return std::string(path);
+}
+
+Endpoint parse_endpoint(std::string_view word) {
+    Endpoint e;
+    e.text = std::string(word);
+    if (word.empty()) return e;
+    const std::size_t colon = word.rfind(':');
+    const std::string_view port = colon == std::string_view::npos ? word : word.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(),
+                                    [](unsigned char c) { return std::isdigit(c) != 0; });
+    const long number = digits ? std::stol(std::string(port)) : 0;
+    if (colon == std::string_view::npos || number < 1 || number > 65535)
+        throw ValueError("'" + e.text +
+                         "' is not host:port with a port of 1..65535 (empty: metrics off)");
+    e.host = std::string(word.substr(0, colon));
+    e.port = number;
+    return e;
 }
 
 }  // namespace policyd

@@ -68,4 +68,15 @@ std::string socket_path(std::string_view raw);
 // names, matched case-insensitively and OR-ed; 0 becomes LOG_MAIL|LOG_INFO.
 int parse_syslog_facility(std::string_view filtered);
 
+// METRICS_BIND, of an already FILTERED first word: "" (off), or
+// host:port with port 1..65535 and host an address or name before the last
+// ':' (so "::1:9131" is IPv6 ::1; FILTERED drops brackets). An empty host
+// means every address. Throws ValueError naming the range.
+struct Endpoint {
+    std::string text;  // as given
+    std::string host;
+    long port = 0;     // 0: off
+};
+Endpoint parse_endpoint(std::string_view word);
+
 }  // namespace policyd

@@ -2,7 +2,7 @@
 //   server.h - the libevent server: listener, connections, workers, signals
 // SYNOPSIS
 //   #include "server/server.h"
-//   Server server(config, config_path, {tcp_fd, unix_fd, unix_path});
+//   Server server(config, config_path, {tcp_fd, unix_fd, unix_path, metrics_fd});
 //   return server.run();     // until SIGTERM/SIGINT; returns the exit status
 // DESCRIPTION
 //   One event-loop thread owns the sockets; a WorkerPool owns the database.
@@ -16,6 +16,8 @@
 //   configuration); SIGTERM/SIGINT stop accepting, finish and write the
 //   requests in flight, then return 0. SIGUSR1 logs the statistics line,
 //   which is also logged every STATS_INTERVAL seconds when that is non-zero.
+//   With METRICS_BIND, a MetricsListener serves the same counters as GET
+//   /metrics on this loop.
 //
 //   The Server owns the listening descriptors it is given (and closes
 //   them); the socket file itself belongs to the UnixSocket that made it.
@@ -35,6 +37,7 @@
 #include "config/config.h"
 #include "policy/pipeline.h"
 #include "server/connection.h"
+#include "server/metrics_listener.h"
 #include "server/refusal_log.h"
 #include "server/worker_pool.h"
 #include "stats/stats.h"
@@ -46,6 +49,7 @@ struct Listeners {
     int tcp_fd = -1;        // BINDHOST:BINDPORT
     int unix_fd = -1;       // BINDSOCKET; -1: none
     std::string unix_path;  // its path, for the log lines of its clients
+    int metrics_fd = -1;    // METRICS_BIND; -1: no metrics
 };
 
 class Server {
@@ -62,7 +66,7 @@ public:
     const std::shared_ptr<const Config>& config() const { return config_; }
     void submit(Job job);
     const Pipeline& pipeline() const { return pipeline_; }
-    void close_connection(std::uint64_t id);
+    void close_connection(std::uint64_t id, CloseReason reason);
 
 private:
     static void on_accept(evconnlistener*, evutil_socket_t, sockaddr*, int, void* self);
@@ -94,6 +98,8 @@ private:
     void exit_if_drained();
     // (Re)arms the STATS_INTERVAL timer from the current configuration.
     void schedule_stats();
+    // The body of GET /metrics.
+    std::string metrics_text() const;
 
     std::shared_ptr<const Config> config_;
     const std::string config_path_;
@@ -116,6 +122,9 @@ private:
     std::unique_ptr<WorkerPool> workers_;
     std::mutex completed_mutex_;
     std::vector<Job> completed_;  // handed over by workers, guarded by the mutex
+
+    std::unique_ptr<MetricsListener> metrics_;  // null without METRICS_BIND
+    const double started_unix_;                 // for process_start_time_seconds
 
     std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
     std::uint64_t next_connection_id_ = 1;

@@ -217,6 +217,15 @@ class Daemon:
                 self.proc.wait(timeout=5)
         return self.proc.returncode
 
+    def wait_for(self, text, limit=5.0):
+        """True once `text` appears in the daemon's output, False after `limit` seconds."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return True
+            time.sleep(0.05)
+        return False
+
     def output(self):
         try:
             with open(self.log_path, "rb") as f:

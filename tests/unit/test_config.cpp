@@ -403,6 +403,29 @@ TEST_CASE("our own keys are validated", "[config][ours]") {
           "test.conf:2: DISTRIBUTED_ORIGIN_KEYS: must be sasl, sender or both, not 'everyone'");
 }
 
+TEST_CASE("METRICS_BIND is host:port with a port of 1..65535, or empty", "[config][ours]") {
+    CHECK(parse("").metrics_port == 0);
+    CHECK(parse("METRICS_BIND=\n").metrics_port == 0);
+    const Config v4 = parse("METRICS_BIND=\"127.0.0.1:9131\"\n");
+    CHECK(v4.metrics_host == "127.0.0.1");
+    CHECK(v4.metrics_port == 9131);
+    CHECK(v4.metrics_bind == "127.0.0.1:9131");
+    const Config v6 = parse("METRICS_BIND=[::1]:9131\n");  // FILTERED drops the brackets
+    CHECK(v6.metrics_host == "::1");
+    CHECK(v6.metrics_port == 9131);
+    const Config any = parse("METRICS_BIND=:65535\n");
+    CHECK(any.metrics_host.empty());
+    CHECK(any.metrics_port == 65535);
+    CHECK(error_of("METRICS_BIND=127.0.0.1\n") ==
+          "test.conf:2: METRICS_BIND: '127.0.0.1' is not host:port with a port of 1..65535 "
+          "(empty: metrics off)");
+    CHECK(error_of("METRICS_BIND=localhost:0\n").find("port of 1..65535") != std::string::npos);
+    CHECK(error_of("METRICS_BIND=localhost:65536\n").find("port of 1..65535") != std::string::npos);
+    CHECK(error_of("METRICS_BIND=localhost:http\n").find("port of 1..65535") != std::string::npos);
+    CHECK(error_of("METRICS_BIND=localhost:99999999999999999999\n").find("1..65535") !=
+          std::string::npos);
+}
+
 TEST_CASE("the DEBUG dump follows the reference and hides the password", "[config][dump]") {
     const Config c = parse("MYSQLPASS=s3cret\nDEBUG=1\nGREYLISTING=1\n");
     const std::vector<std::string> dump = config_dump(c, "2.0.0");
@@ -524,6 +547,7 @@ TEST_CASE("the shipped file's commented-out values of our keys are valid", "[con
     CHECK(c.mysql_timeout == defaults.mysql_timeout);
     CHECK(c.request_timeout == defaults.request_timeout);
     CHECK(c.stats_interval == defaults.stats_interval);
+    CHECK(c.metrics_port == defaults.metrics_port);
     CHECK(c.distributed_origin == defaults.distributed_origin);
     CHECK(c.distributed_origin_time == defaults.distributed_origin_time);
     CHECK(c.distributed_origin_limit == defaults.distributed_origin_limit);

@@ -44,7 +44,7 @@ class RecordingContext final : public CheckContext {
 public:
     RecordingContext(const Request& r, const Config& c, db::Session& s)
         : CheckContext(r, c, s, 1000, 1, 7) {}
-    void log_decision(std::string_view token, std::string_view) override {
+    void log_decision_tail(std::string_view token, std::string_view) override {
         tokens.emplace_back(token);
     }
     std::vector<std::string> tokens;
