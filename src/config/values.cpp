@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <strings.h>
 
 namespace policyd {
@@ -107,9 +107,19 @@ long parse_duration(std::string_view filtered) {
     if (!filtered.empty() && is_digit(filtered.front()) && c_atol(filtered) == 0) return 0;
     const long unit = filtered.empty() ? 0 : unit_seconds(filtered.back());
     if (unit == 0) throw ValueError("fatal: invalid time unit: " + std::string(filtered));
-    // The reference multiplies in a long and stores the product in an int.
-    const auto product = static_cast<std::uint64_t>(c_atol(filtered)) * static_cast<std::uint64_t>(unit);
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(product));
+    const long count = c_atol(filtered);  // saturated by strtol when it is too long
+    long seconds = 0;
+    if (__builtin_mul_overflow(count, unit, &seconds))
+        return count < 0 ? std::numeric_limits<long>::min() : std::numeric_limits<long>::max();
+    return seconds;
+}
+
+std::string format_duration(long seconds) {
+    if (seconds == 0) return "0";
+    for (const char unit : {'Y', 'M', 'w', 'd', 'h', 'm'})
+        if (seconds % unit_seconds(unit) == 0)
+            return std::to_string(seconds / unit_seconds(unit)) + unit;
+    return std::to_string(seconds) + "s";
 }
 
 bool duration_is_plain(std::string_view filtered) {
