@@ -10,8 +10,7 @@
 //   about the triplet table, with HELO_CHECK=1 one about the helo table, in
 //   that order, each a title and the statements whose rows it prints. The
 //   statements are the reference's, so the same tables give the same rows in
-//   the same order (ties in the server's order, as there). A flag is on only
-//   when it is exactly 1, like every flag of policyd.conf.
+//   the same order (ties in the server's order, as there).
 #pragma once
 
 #include <string>

@@ -47,12 +47,10 @@ TEST_CASE("stats: GREYLISTING=1 and HELO_CHECK=1 print five sections in the refe
     CHECK(sections[4].queries[0].find("FROM helo") != std::string::npos);
 }
 
-TEST_CASE("stats: each switch selects its own sections, and only the value 1 is on") {
+TEST_CASE("stats: each switch selects its own sections") {
     CHECK(titles(with(1, 0)).size() == 4);
     CHECK(titles(with(0, 1)) == std::vector<std::string>{"helo: top 10 hosts with different identities"});
     CHECK(titles(with(0, 0)).empty());
-    CHECK(titles(with(2, 2)).empty());
-    CHECK(titles(with(-1, 0)).empty());
 }
 
 TEST_CASE("stats: a row prints as <col0> TAB -> two spaces <col1>") {
