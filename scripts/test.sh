@@ -13,7 +13,8 @@
 # 7. e2e:         tests/e2e/postfix.sh (private Postfix on 127.0.0.1:2525 or a free port);
 # 8. cluster:     a private 3-node Galera cluster (scripts/galera.sh, WORKDIR=<repo>/work/test/galera,
 #                 client ports $TEST_GALERA_CLIENT_BASE.. (default 13331..13333) and Galera ports
-#                 4431.., 4441.., 4451.., or a free block of each if any is taken), then
+#                 $TEST_GALERA_{GCOMM,IST,SST}_BASE.. (default 4431.., 4441.., 4451..), or a free
+#                 block of each if any is taken), then
 #                 tests/cluster/run.py: daemons on different nodes, conflicts, failover;
 # 9. stops everything it started (trap), prints one line per suite and, last, exactly one line
 #    "N passed, M failed" summing every test run.
@@ -102,7 +103,8 @@ galera_env() {
   WORKDIR=$repo/work/test/galera GALERA_CLIENT_BASE=$galera_client GALERA_GCOMM_BASE=$galera_gcomm \
     GALERA_IST_BASE=$galera_ist GALERA_SST_BASE=$galera_sst "$@"
 }
-galera_client=${TEST_GALERA_CLIENT_BASE:-13331} galera_gcomm=4431 galera_ist=4441 galera_sst=4451
+galera_client=${TEST_GALERA_CLIENT_BASE:-13331} galera_gcomm=${TEST_GALERA_GCOMM_BASE:-4431}
+galera_ist=${TEST_GALERA_IST_BASE:-4441} galera_sst=${TEST_GALERA_SST_BASE:-4451}
 stop_all() {
   scripts/mariadb.sh stop >/dev/null 2>&1 || true
   galera_env scripts/galera.sh stop >/dev/null 2>&1 || true
