@@ -437,6 +437,13 @@ void Session::rollback() noexcept {
 }
 
 void Session::transaction(const std::function<void()>& unit) {
+    // Inside the caller's own transaction (policyd --explain, which rolls
+    // everything back) the unit is part of it: START TRANSACTION here would
+    // commit the caller's work.
+    if (in_transaction_) {
+        unit();
+        return;
+    }
     const auto started = std::chrono::steady_clock::now();
     for (int conflicts = 0;;) {
         begin();

@@ -150,7 +150,8 @@ public:
     // decisions that need row locks. A conflict anywhere in it, COMMIT
     // included, rolls it back and runs it again (so `unit` must start from
     // scratch each time), within the retry budget. A lost connection is
-    // not retried: the unit throws db::Unavailable.
+    // not retried: the unit throws db::Unavailable. Inside begin()...
+    // rollback() the unit simply runs as part of that transaction.
     void transaction(const std::function<void()>& unit);
 
     // An explicit transaction the caller ends, for work that is never

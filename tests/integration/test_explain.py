@@ -123,3 +123,15 @@ def test_bad_input_is_a_usage_error():
     lib.ok("not a name=value line" in out, out)
     status, out = explain(attrs=["novalue"])
     lib.eq(status, 2, out)
+
+
+def test_distributed_origin_inside_the_explanation_changes_nothing():
+    # distributed_origin decides in a transaction of its own; inside --explain's transaction it
+    # must not start one (START TRANSACTION would commit the explanation's writes so far)
+    before = table("triplet"), table("distributed_origin")
+    status, out = explain({"DISTRIBUTED_ORIGIN": 1, "GREYLISTING": 1},
+                          attrs=["sasl_username=carol", "recipient=dave@example.org"])
+    lib.eq(status, 0, "exit status\n" + out)
+    lib.ok("nothing was changed" in out, out)
+    lib.eq((table("triplet"), table("distributed_origin")), before,
+           "triplet and distributed_origin after --explain:\n" + out)
