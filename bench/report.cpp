@@ -59,6 +59,14 @@ std::string json_replies(const Stats& s) {
     return out + "}";
 }
 
+std::string json_verdicts(const Stats& s) {
+    std::string out = "{";
+    for (std::size_t v = 0; v < kVerdicts; ++v)
+        out += (v ? ", " : "") + json_string(verdict_name(static_cast<Verdict>(v))) + ": " +
+               std::to_string(s.verdicts[v]);
+    return out + "}";
+}
+
 std::string json_requests(const Stats& s) {
     return "{\"sent\": " + std::to_string(s.sent) + ", \"answered\": " +
            std::to_string(s.answered) + ", \"timeouts\": " + std::to_string(s.timeouts) +
@@ -84,15 +92,17 @@ std::optional<double> per_request_us(const std::optional<double>& seconds, const
 
 }  // namespace
 
-void Stats::record_reply(std::string reply, std::uint64_t latency) {
+void Stats::record_reply(std::string_view reply, std::uint64_t latency) {
     ++answered;
     latency_us.record(latency);
-    ++replies[std::move(reply)];
+    ++verdicts[static_cast<std::size_t>(verdict_of(reply))];
+    ++replies[spelling(reply)];
 }
 
 void Stats::merge(const Stats& o) {
     latency_us.merge(o.latency_us);
     for (const auto& [reply, n] : o.replies) replies[reply] += n;
+    for (std::size_t v = 0; v < kVerdicts; ++v) verdicts[v] += o.verdicts[v];
     sent += o.sent;
     answered += o.answered;
     timeouts += o.timeouts;
@@ -127,6 +137,7 @@ void print_text(const Report& r, std::ostream& out) {
     out << "  latency ms   p50 " << fixed(ms(h.percentile(50)), 2) << "  p95 "
         << fixed(ms(h.percentile(95)), 2) << "  p99 " << fixed(ms(h.percentile(99)), 2)
         << "  max " << fixed(ms(h.max()), 2) << "  mean " << fixed(h.mean() / 1000.0, 2) << "\n";
+    out << "  verdicts     " << json_verdicts(s) << "\n";
     for (const auto& [reply, n] : s.replies)
         out << "  reply        " << n << "  " << reply << "\n";
     if (r.db)
@@ -169,11 +180,11 @@ void print_json(const Report& r, std::ostream& out) {
         << ", \"p95\": " << fixed(ms(h.percentile(95)), 3)
         << ", \"p99\": " << fixed(ms(h.percentile(99)), 3)
         << ", \"max\": " << fixed(ms(h.max()), 3) << ", \"mean\": " << fixed(h.mean() / 1000.0, 3)
-        << "},\n \"replies\": " << json_replies(s);
+        << "},\n \"replies\": " << json_replies(s) << ", \"verdicts\": " << json_verdicts(s);
     out << ",\n \"seed\": ";
     if (r.seed)
         out << "{\"requests\": " << json_requests(*r.seed) << ", \"replies\": "
-            << json_replies(*r.seed) << "}";
+            << json_replies(*r.seed) << ", \"verdicts\": " << json_verdicts(*r.seed) << "}";
     else
         out << "null";
     out << ",\n \"database\": ";

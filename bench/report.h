@@ -13,20 +13,24 @@
 //   was sent on them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "histogram.h"
+#include "verdict.h"
 
 namespace bench {
 
 struct Stats {
     Histogram latency_us;
-    std::map<std::string, std::uint64_t> replies;
+    std::map<std::string, std::uint64_t> replies;  // by spelling (verdict.h)
+    std::array<std::uint64_t, kVerdicts> verdicts{};  // indexed by Verdict
     std::uint64_t sent = 0;
     std::uint64_t answered = 0;
     std::uint64_t timeouts = 0;
@@ -34,7 +38,7 @@ struct Stats {
     std::uint64_t connect_errors = 0;
     std::uint64_t connections_opened = 0;
 
-    void record_reply(std::string reply, std::uint64_t latency);
+    void record_reply(std::string_view reply, std::uint64_t latency);
     void merge(const Stats& other);
 };
 

@@ -20,7 +20,9 @@
 -- case-insensitive server default of the day), so lookups fold case as before.
 --
 -- Each table: CREATE TABLE IF NOT EXISTS (the full definition, for databases that lack it), one
--- ALTER adding what is missing, one ALTER setting the final types, keys and engine.  A table is
+-- ALTER adding what is missing, one ALTER setting the final types, keys and engine.  The
+-- generated _cidr columns of whitelist and blacklist (ours, see DATABASE.mysql) are left to the
+-- ALTERs, so their long definition is written once per table.  A table is
 -- rebuilt once per run; on a large triplet table that takes a while: schedule the upgrade.
 
 -- Strict: a value that would not fit its new column stops the script with an error instead of
@@ -69,13 +71,30 @@ CREATE TABLE IF NOT EXISTS whitelist (
 ALTER TABLE whitelist
   ADD COLUMN IF NOT EXISTS _whitelist char(46) NOT NULL default '' FIRST,
   ADD COLUMN IF NOT EXISTS _description char(60) NOT NULL default '' AFTER _whitelist,
-  ADD COLUMN IF NOT EXISTS _expire int(10) unsigned NOT NULL default '0' AFTER _description;
+  ADD COLUMN IF NOT EXISTS _expire int(10) unsigned NOT NULL default '0' AFTER _description,
+  ADD COLUMN IF NOT EXISTS _cidr varchar(36) AS (IF(
+      RTRIM(_whitelist) REGEXP '^[0-9a-f.:]+/[0-9]{1,3}$'
+        AND CAST(SUBSTRING_INDEX(RTRIM(_whitelist), '/', -1) AS UNSIGNED)
+            <= 4 * LENGTH(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_whitelist), '/', 1)))),
+      CONCAT(
+        RPAD(CONCAT(
+               LEFT(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_whitelist), '/', 1))),
+                    CAST(SUBSTRING_INDEX(RTRIM(_whitelist), '/', -1) AS UNSIGNED) DIV 4),
+               IF(CAST(SUBSTRING_INDEX(RTRIM(_whitelist), '/', -1) AS UNSIGNED) % 4 = 0, '',
+                  HEX(CONV(SUBSTRING(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_whitelist), '/', 1))),
+                                     CAST(SUBSTRING_INDEX(RTRIM(_whitelist), '/', -1) AS UNSIGNED) DIV 4 + 1,
+                                     1), 16, 10)
+                      & (240 >> CAST(SUBSTRING_INDEX(RTRIM(_whitelist), '/', -1) AS UNSIGNED) % 4) & 15))),
+             LENGTH(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_whitelist), '/', 1)))), '0'),
+        '/', CAST(SUBSTRING_INDEX(RTRIM(_whitelist), '/', -1) AS UNSIGNED)),
+      NULL)) STORED INVISIBLE AFTER _expire;
 ALTER TABLE whitelist
   MODIFY COLUMN _whitelist char(46) NOT NULL default '',
   MODIFY COLUMN _description char(60) NOT NULL default '',
   MODIFY COLUMN _expire int(10) unsigned NOT NULL default '0',
   ADD UNIQUE KEY IF NOT EXISTS _whitelist (_whitelist),
   ADD KEY IF NOT EXISTS _expire (_expire),
+  ADD KEY IF NOT EXISTS _cidr (_cidr),
   ENGINE=InnoDB;
 
 -- ---- whitelist_sender --------------------------------------------------------------------------
@@ -129,13 +148,30 @@ CREATE TABLE IF NOT EXISTS blacklist (
 ALTER TABLE blacklist
   ADD COLUMN IF NOT EXISTS _blacklist char(46) NOT NULL default '' FIRST,
   ADD COLUMN IF NOT EXISTS _description char(60) NOT NULL default '' AFTER _blacklist,
-  ADD COLUMN IF NOT EXISTS _expire int(10) unsigned NOT NULL default '0' AFTER _description;
+  ADD COLUMN IF NOT EXISTS _expire int(10) unsigned NOT NULL default '0' AFTER _description,
+  ADD COLUMN IF NOT EXISTS _cidr varchar(36) AS (IF(
+      RTRIM(_blacklist) REGEXP '^[0-9a-f.:]+/[0-9]{1,3}$'
+        AND CAST(SUBSTRING_INDEX(RTRIM(_blacklist), '/', -1) AS UNSIGNED)
+            <= 4 * LENGTH(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_blacklist), '/', 1)))),
+      CONCAT(
+        RPAD(CONCAT(
+               LEFT(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_blacklist), '/', 1))),
+                    CAST(SUBSTRING_INDEX(RTRIM(_blacklist), '/', -1) AS UNSIGNED) DIV 4),
+               IF(CAST(SUBSTRING_INDEX(RTRIM(_blacklist), '/', -1) AS UNSIGNED) % 4 = 0, '',
+                  HEX(CONV(SUBSTRING(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_blacklist), '/', 1))),
+                                     CAST(SUBSTRING_INDEX(RTRIM(_blacklist), '/', -1) AS UNSIGNED) DIV 4 + 1,
+                                     1), 16, 10)
+                      & (240 >> CAST(SUBSTRING_INDEX(RTRIM(_blacklist), '/', -1) AS UNSIGNED) % 4) & 15))),
+             LENGTH(HEX(INET6_ATON(SUBSTRING_INDEX(RTRIM(_blacklist), '/', 1)))), '0'),
+        '/', CAST(SUBSTRING_INDEX(RTRIM(_blacklist), '/', -1) AS UNSIGNED)),
+      NULL)) STORED INVISIBLE AFTER _expire;
 ALTER TABLE blacklist
   MODIFY COLUMN _blacklist char(46) NOT NULL default '',
   MODIFY COLUMN _description char(60) NOT NULL default '',
   MODIFY COLUMN _expire int(10) unsigned NOT NULL default '0',
   ADD UNIQUE KEY IF NOT EXISTS _blacklist (_blacklist),
   ADD KEY IF NOT EXISTS _expire (_expire),
+  ADD KEY IF NOT EXISTS _cidr (_cidr),
   ENGINE=InnoDB;
 
 -- ---- blacklist_helo ----------------------------------------------------------------------------

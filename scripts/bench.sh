@@ -3,6 +3,9 @@
 #
 # Usage: scripts/bench.sh [BUILDDIR]        (BUILDDIR holds src/policyd and bench/policyd-bench;
 #                                            default: the repo itself)
+#        scripts/bench.sh --baseline REV [--peers] [BUILDDIR]
+#        scripts/bench.sh --peers [BUILDDIR]  this build against REV's and other policy servers,
+#                                            alternating: see scripts/bench-compare.sh
 # For every mix:
 #   1. a fresh database policyd_bench in a private MariaDB (scripts/mariadb.sh; WORKDIR
 #      BUILDDIR/work/bench/mariadb, port $BENCH_MARIADB_PORT or a free one), with the whitelist
@@ -31,6 +34,9 @@
 #              BENCH_MARIADB_PORT (13326, or a free port if taken).
 set -euo pipefail
 
+# With a baseline or peers: scripts/bench-compare.sh (alternating runs of several servers).
+case ${1:-} in --baseline|--baseline-build|--peers) exec "$(dirname "${BASH_SOURCE[0]}")/bench-compare.sh" "$@" ;; esac
+
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$repo}" && pwd)
 policyd=$build/src/policyd
@@ -45,98 +51,42 @@ for f in "$policyd" "$bench"; do
   [ -x "$f" ] || { echo "bench.sh: $f is not built (make first)" >&2; exit 1; }
 done
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=bench-lib.sh
+. "$repo/scripts/bench-lib.sh"
 
 export WORKDIR=$out/mariadb MARIADB_DB=policyd_bench
-# Sized as docs/PERFORMANCE.md recommends for a policy database, so that a run measures
-# requests, not InnoDB checkpoints forced by the test server's small redo log.
-export MARIADB_CNF_EXTRA=$'innodb_buffer_pool_size=256M\ninnodb_log_file_size=256M'
 export MARIADB_PORT=${BENCH_MARIADB_PORT:-13326}
-started_mariadb=0
-if "$repo/scripts/mariadb.sh" status >/dev/null 2>&1; then
-  # Left running by someone: its settings are what it was started with.
-  echo "bench.sh: using the MariaDB already running in $WORKDIR as it is (stop it to get the sizing above)" >&2
-elif port_busy "$MARIADB_PORT"; then
-  MARIADB_PORT=$(free_port)
-fi
 daemon_pid=
 cleanup() {
   if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
   if [ "$started_mariadb" = 1 ]; then "$repo/scripts/mariadb.sh" stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-if ! "$repo/scripts/mariadb.sh" status >/dev/null 2>&1; then
-  "$repo/scripts/mariadb.sh" start >/dev/null
-  started_mariadb=1
-else
-  "$repo/scripts/mariadb.sh" start >/dev/null  # only re-checks the database and users
-fi
-
-# The shipped policyd.conf with KEY=value overrides replaced in place (or appended).
-write_conf() {  # file KEY=value...
-  local file=$1; shift
-  python3 - "$repo/policyd.conf" "$file" "$@" <<'EOF'
-import re, sys
-src, dst, pairs = sys.argv[1], sys.argv[2], [a.split("=", 1) for a in sys.argv[3:]]
-want = dict(pairs)
-lines = []
-for line in open(src):
-    m = re.match(r"^([A-Z_]+)=", line)
-    if m and m.group(1) in want:
-        line = "%s=%s\n" % (m.group(1), want.pop(m.group(1)))
-    lines.append(line)
-lines += ["%s=%s\n" % (k, v) for k, v in pairs if k in want]
-open(dst, "w").write("".join(lines))
-EOF
-}
-
-mix_switches() {
-  case $1 in
-    blacklisted) echo BLACKLISTING=1 ;;
-    throttled) echo SENDERTHROTTLE=1 GREYLISTING=0 ;;  # else greylisting defers them first
-  esac
-}
-
-wait_listening() {  # port pid
-  local i
-  for i in $(seq 1 100); do
-    port_busy "$1" && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+bench_mariadb_start
 
 workers=4
 for mix in $mixes; do
-  "$repo/scripts/mariadb.sh" reset >/dev/null
-  "$repo/scripts/mariadb.sh" sql -e "
-    INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('203.0.113.%','policyd-bench',0);
-    INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('192.0.2.%','policyd-bench',0);"
+  bench_reset_db
   port=$(free_port)
   conf=$out/$mix.conf
-  # shellcheck disable=SC2046
-  write_conf "$conf" MYSQLHOST='"127.0.0.1"' MYSQLPORT="$MARIADB_PORT" MYSQLDBASE="\"$MARIADB_DB\"" \
-    DAEMON=0 DEBUG=0 BINDHOST=127.0.0.1 BINDPORT="$port" PIDFILE="$out/policyd.pid" CHROOT=/ \
-    UID="$(id -u)" GID="$(id -g)" TRIPLET_TIME=0 $(mix_switches "$mix")
+  bench_policyd_conf "$conf" "$port" "$mix"
   workers=$(sed -n 's/^WORKERS=//p' "$conf" | tail -n 1); workers=${workers:-4}
 
   "$policyd" -c "$conf" >"$out/$mix.daemon.log" 2>&1 &
   daemon_pid=$!
   wait_listening "$port" "$daemon_pid" || { cat "$out/$mix.daemon.log" >&2; echo "bench.sh: policyd did not start" >&2; exit 1; }
   mariadb_pid=$(cat "$WORKDIR/mariadbd.pid")
-  "$bench" "127.0.0.1:$port" --mix "$mix" --duration "$seconds" --connections "$connections" \
+  "$bench" "127.0.0.1:$port" --mix "$(bench_mix_of "$mix")" --duration "$seconds" --connections "$connections" \
     --config "$conf" --watch-pid "$daemon_pid" --watch-pid "$mariadb_pid" --json >"$out/$mix.daemon.json"
   rate=$(python3 -c 'import json,sys; print(max(1, round(json.load(open(sys.argv[1]))["requests_per_second"] * float(sys.argv[2]))))' \
     "$out/$mix.daemon.json" "$load")
-  "$bench" "127.0.0.1:$port" --mix "$mix" --duration "$seconds" --connections "$connections" \
+  "$bench" "127.0.0.1:$port" --mix "$(bench_mix_of "$mix")" --duration "$seconds" --connections "$connections" \
     --rate "$rate" --json >"$out/$mix.paced.json"
   kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=
 
-  "$bench" --db-floor --config "$conf" --mix "$mix" --duration "$seconds" \
+  "$bench" --db-floor --config "$conf" --mix "$(bench_mix_of "$mix")" --duration "$seconds" \
     --connections "$connections" --watch-pid "$mariadb_pid" --json >"$out/$mix.floor.json"
-  "$bench" --db-floor --config "$conf" --mix "$mix" --duration "$seconds" \
+  "$bench" --db-floor --config "$conf" --mix "$(bench_mix_of "$mix")" --duration "$seconds" \
     --connections "$workers" --watch-pid "$mariadb_pid" --json >"$out/$mix.floor-workers.json"
   echo "bench.sh: $mix done" >&2
 done

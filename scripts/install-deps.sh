@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh - install everything needed to build, run and test policyd (Debian 12).
 #
-# Usage (as root): scripts/install-deps.sh
+# Usage (as root): scripts/install-deps.sh [--bench-peers]
+# --bench-peers installs only the peer policy servers scripts/bench.sh --peers compares against
+# (postgrey, sqlgrey with its MySQL driver, postfwd); the test suite never needs them. Their services are kept from
+# starting and disabled like the others: the bench runs them by hand on loopback ports.
 # Idempotent: when every package is already installed it does nothing (no network needed);
 # otherwise it runs apt-get update and installs the missing ones non-interactively.
 # Postfix is preseeded to "No configuration".  The system MariaDB and Postfix services are kept
@@ -11,7 +14,13 @@ set -euo pipefail
 
 packages=(g++ make autoconf automake pkg-config libmysqlcppconn-dev libevent-dev
           libboost-program-options-dev catch2 mariadb-server mariadb-client python3
-          postfix swaks procps bsdutils util-linux clang-14 libclang-rt-14-dev)
+          postfix swaks procps bsdutils util-linux clang-14 libclang-rt-14-dev
+          python3-prometheus-client)
+services=(mariadb postfix)
+if [ "${1:-}" = --bench-peers ]; then
+  packages=(postgrey sqlgrey libdbd-mysql-perl postfwd)
+  services=(postgrey sqlgrey postfwd)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,9 +51,9 @@ apt-get install -y -q "${missing[@]}"
 
 # never use the system services: stop and disable them if anything started them anyway
 if [ -d /run/systemd/system ]; then
-  systemctl disable --now mariadb.service postfix.service >/dev/null 2>&1 || true
+  systemctl disable --now "${services[@]/%/.service}" >/dev/null 2>&1 || true
 else
-  for s in mariadb postfix; do
+  for s in "${services[@]}"; do
     if [ -x "/etc/init.d/$s" ]; then "/etc/init.d/$s" stop >/dev/null 2>&1 || true; fi
   done
 fi

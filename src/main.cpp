@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include <boost/program_options.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -38,6 +39,15 @@ void raise_descriptor_limit() {
     }
 }
 
+// SIGHUP and SIGUSR1 terminate a process by default, and the port listens
+// (so init systems, log rotation and monitoring see the daemon as up) before
+// the Server installs its handlers. A reload or statistics request in that
+// window must not kill the daemon: it is ignored until the handlers are in.
+void ignore_operator_signals_until_served() {
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGUSR1, SIG_IGN);
+}
+
 int usage(const po::options_description& options, const char* argv0) {
     std::cout << kVersion << "\nusage: " << argv0 << " -c /path/to/policyd.conf\n" << options;
     return 255;
@@ -46,6 +56,7 @@ int usage(const po::options_description& options, const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    ignore_operator_signals_until_served();
     po::options_description options("options");
     options.add_options()
         ("config,c", po::value<std::string>(), "configuration file (policyd.conf)")
@@ -97,10 +108,11 @@ int main(int argc, char** argv) {
     try {
         raise_descriptor_limit();
         const int listen_fd = bind_listener(*config);
+        const int metrics_fd = bind_metrics_listener(*config);  // before privileges go
         if (config->daemon != 0) daemonize();
         const PidFile pid_file(config->pidfile);
         drop_privileges(*config);
-        Server server(config, path, listen_fd);
+        Server server(config, path, listen_fd, metrics_fd);
         return server.run();
     } catch (const StartupError& e) {
         log::line(e.what());

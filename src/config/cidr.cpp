@@ -1,5 +1,5 @@
 // NAME
-//   cidr.cpp - CONN_ACL entries: IPv4 and IPv6 networks in CIDR notation
+//   cidr.cpp - IPv4 and IPv6 networks in CIDR notation (see cidr.h)
 // SYNOPSIS
 //   #include "config/cidr.h"
 // DESCRIPTION
@@ -71,6 +71,18 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
     return c;
 }
 
+std::optional<Cidr> Cidr::address(std::string_view text) {
+    if (text.find('/') != std::string_view::npos) return std::nullopt;
+    return parse(text);
+}
+
+Cidr Cidr::network(int bits) const {
+    Cidr c = *this;
+    c.prefix = std::clamp(bits, 0, prefix);
+    clear_host_bits(c.addr, c.prefix);
+    return c;
+}
+
 bool Cidr::contains(const sockaddr* peer) const {
     const std::uint8_t* bytes = nullptr;
     int peer_family = peer->sa_family;
@@ -93,6 +105,18 @@ std::string Cidr::str() const {
     char buf[INET6_ADDRSTRLEN];
     inet_ntop(family, addr.data(), buf, sizeof buf);
     return std::string(buf) + "/" + std::to_string(prefix);
+}
+
+std::string Cidr::key() const {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    const std::size_t bytes = family == AF_INET ? 4 : 16;
+    std::string k;
+    k.reserve(2 * bytes + 4);
+    for (std::size_t i = 0; i < bytes; ++i) {
+        k.push_back(kHex[addr[i] >> 4]);
+        k.push_back(kHex[addr[i] & 0xf]);
+    }
+    return k + "/" + std::to_string(prefix);
 }
 
 bool acl_allows(const std::vector<Cidr>& acl, const sockaddr_storage& peer) {

@@ -12,6 +12,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -27,31 +28,31 @@ namespace policyd {
 
 namespace {
 
-enum class Kind {
-    Int,         // INT
-    Flag,        // INT that modules test with ==1
-    Duration,    // DURATION
-    Filtered,    // FILTERED string
-    Raw,         // RAW string
-    Syslog,      // SYSLOG_FACILITY
-    User,        // UID: number or user name
-    Group,       // GID: number or group name
-    Acl,         // CONN_ACL
-    OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
-};
+using Kind = KeyType;
+using Key = KeySpec;
 
-struct Key {
-    std::string_view name;
-    Kind kind;
-    long Config::*number = nullptr;
-    std::string Config::*text = nullptr;
-    long min = LONG_MIN;  // usable range; only our own keys narrow it
-    long max = LONG_MAX;
-};
+// Ranges shared by many keys. 1.x held every number in a C int, so a value
+// outside kInt wrapped there; a negative count, size or duration is a
+// mistake everywhere.
+constexpr long kIntMin = -2147483648L;
+constexpr long kIntMax = 2147483647L;
+constexpr long kMediumMax = 16777215L;    // mediumint unsigned columns (counts)
+constexpr long kUintMax = 4294967295L;    // int unsigned columns (bytes)
+constexpr long kIdMax = 4294967294L;      // uid_t/gid_t; -1 means "unchanged"
+constexpr long kHour = 3600;
+constexpr long kDay = 86400;
 
-constexpr Key num(std::string_view name, Kind kind, long Config::*field, long min = LONG_MIN,
-                  long max = LONG_MAX) {
+constexpr Key num(std::string_view name, Kind kind, long Config::*field, long min, long max) {
     return {name, kind, field, nullptr, min, max};
+}
+
+constexpr Key flag(std::string_view name, long Config::*field) {
+    return {name, Kind::Flag, field, nullptr, 0, 1};
+}
+
+// A duration of the reference: 0 (usually "off" or "for ever") to 10 years.
+constexpr Key dur(std::string_view name, long Config::*field) {
+    return {name, Kind::Duration, field, nullptr, 0, kMaxDuration};
 }
 
 constexpr Key str(std::string_view name, Kind kind, std::string Config::*field) {
@@ -68,102 +69,115 @@ const Key keys[] = {
     str("MYSQLUSER", K::Raw, &C::mysqluser),
     str("MYSQLPASS", K::Raw, &C::mysqlpass),
     str("MYSQLOPT", K::Raw, &C::mysqlopt),
-    num("MYSQLPORT", K::Int, &C::mysqlport),
-    num("FAILSAFE", K::Int, &C::failsafe),
-    num("DATABASE_KEEPALIVE", K::Flag, &C::database_keepalive),
-    num("DEBUG", K::Int, &C::debug),
-    num("DAEMON", K::Int, &C::daemon),
+    num("MYSQLPORT", K::Int, &C::mysqlport, 0, 65535),
+    num("FAILSAFE", K::Int, &C::failsafe, kIntMin, kIntMax),  // 1, 0, other: three meanings
+    flag("DATABASE_KEEPALIVE", &C::database_keepalive),
+    num("DEBUG", K::Int, &C::debug, 0, kIntMax),
+    num("DAEMON", K::Int, &C::daemon, 0, kIntMax),  // any positive value detaches
     str("BINDHOST", K::Filtered, &C::bindhost),
-    num("BINDPORT", K::Int, &C::bindport),
+    num("BINDPORT", K::Int, &C::bindport, 0, 65535),
     str("PIDFILE", K::Filtered, &C::pidfile),
     {"SYSLOG_FACILITY", K::Syslog},
     str("CHROOT", K::Filtered, &C::chroot),
-    {"UID", K::User, &C::uid, &C::uid_text},
-    {"GID", K::Group, &C::gid, &C::gid_text},
+    {"UID", K::User, &C::uid, &C::uid_text, 0, kIdMax},
+    {"GID", K::Group, &C::gid, &C::gid_text, 0, kIdMax},
     {"CONN_ACL", K::Acl},
-    num("WHITELISTING", K::Flag, &C::whitelisting),
-    num("WHITELISTNULL", K::Flag, &C::whitelistnull),
-    num("WHITELISTSENDER", K::Flag, &C::whitelistsender),
-    num("WHITELISTDNSNAME", K::Flag, &C::whitelistdnsname),
-    num("AUTO_WHITE_LISTING", K::Flag, &C::auto_white_listing),
-    num("AUTO_WHITELIST_NUMBER", K::Int, &C::auto_whitelist_number),
-    num("AUTO_WHITELIST_NETBLOCK", K::Flag, &C::auto_whitelist_netblock),
-    num("AUTO_WHITELIST_EXPIRE", K::Duration, &C::auto_whitelist_expire),
-    num("BLACKLISTING", K::Flag, &C::blacklisting),
-    num("BLACKLISTDNSNAME", K::Flag, &C::blacklistdnsname),
-    num("BLACKLIST_TEMP_REJECT", K::Flag, &C::blacklist_temp_reject),
-    num("BLACKLIST_NETBLOCK", K::Flag, &C::blacklist_netblock),
+    flag("WHITELISTING", &C::whitelisting),
+    flag("WHITELISTNULL", &C::whitelistnull),
+    flag("WHITELISTSENDER", &C::whitelistsender),
+    flag("WHITELISTDNSNAME", &C::whitelistdnsname),
+    flag("AUTO_WHITE_LISTING", &C::auto_white_listing),
+    num("AUTO_WHITELIST_NUMBER", K::Int, &C::auto_whitelist_number, 0, kIntMax),
+    flag("AUTO_WHITELIST_NETBLOCK", &C::auto_whitelist_netblock),
+    dur("AUTO_WHITELIST_EXPIRE", &C::auto_whitelist_expire),
+    flag("BLACKLISTING", &C::blacklisting),
+    flag("BLACKLISTDNSNAME", &C::blacklistdnsname),
+    flag("BLACKLIST_TEMP_REJECT", &C::blacklist_temp_reject),
+    flag("BLACKLIST_NETBLOCK", &C::blacklist_netblock),
     str("BLACKLIST_REJECTION", K::Raw, &C::blacklist_rejection),
-    num("BLACKLIST_TIMEOUT", K::Duration, &C::blacklist_timeout),
-    num("AUTO_BLACK_LISTING", K::Flag, &C::auto_black_listing),
-    num("AUTO_BLACKLIST_NUMBER", K::Int, &C::auto_blacklist_number),
-    num("AUTO_BLACKLIST_EXPIRE", K::Duration, &C::auto_blacklist_expire),
-    num("RCPT_ACL", K::Flag, &C::rcpt_acl),
-    num("BLACKLIST_HELO", K::Flag, &C::blacklist_helo),
-    num("BLACKLIST_HELO_AUTO_EXPIRE", K::Duration, &C::blacklist_helo_auto_expire),
-    num("BLACKLISTSENDER", K::Flag, &C::blacklistsender),
-    num("HELO_CHECK", K::Flag, &C::helo_check),
-    num("HELO_MAX_COUNT", K::Int, &C::helo_max_count),
-    num("HELO_BLACKLIST_AUTO_EXPIRE", K::Duration, &C::helo_blacklist_auto_expire),
-    num("HELO_AUTO_EXPIRE", K::Duration, &C::helo_auto_expire),
-    num("SPAMTRAPPING", K::Flag, &C::spamtrapping),
+    dur("BLACKLIST_TIMEOUT", &C::blacklist_timeout),
+    flag("AUTO_BLACK_LISTING", &C::auto_black_listing),
+    num("AUTO_BLACKLIST_NUMBER", K::Int, &C::auto_blacklist_number, 0, kIntMax),
+    dur("AUTO_BLACKLIST_EXPIRE", &C::auto_blacklist_expire),
+    flag("RCPT_ACL", &C::rcpt_acl),
+    flag("BLACKLIST_HELO", &C::blacklist_helo),
+    dur("BLACKLIST_HELO_AUTO_EXPIRE", &C::blacklist_helo_auto_expire),
+    flag("BLACKLISTSENDER", &C::blacklistsender),
+    flag("HELO_CHECK", &C::helo_check),
+    num("HELO_MAX_COUNT", K::Int, &C::helo_max_count, 0, kIntMax),
+    dur("HELO_BLACKLIST_AUTO_EXPIRE", &C::helo_blacklist_auto_expire),
+    dur("HELO_AUTO_EXPIRE", &C::helo_auto_expire),
+    flag("SPAMTRAPPING", &C::spamtrapping),
     str("SPAMTRAP_REJECTION", K::Raw, &C::spamtrap_rejection),
-    num("SPAMTRAP_AUTO_EXPIRE", K::Duration, &C::spamtrap_auto_expire),
-    num("GREYLISTING", K::Flag, &C::greylisting),
+    dur("SPAMTRAP_AUTO_EXPIRE", &C::spamtrap_auto_expire),
+    flag("GREYLISTING", &C::greylisting),
     str("GREYLIST_REJECTION", K::Raw, &C::greylist_rejection),
-    num("GREYLIST_X_HEADER", K::Flag, &C::greylist_x_header),
-    num("GREYLIST_HOSTADDR", K::Int, &C::greylist_hostaddr),
-    num("TRAINING_MODE", K::Int, &C::training_mode),
-    num("TRAINING_POLICY_TIMEOUT", K::Duration, &C::training_policy_timeout),
-    num("TRIPLET_TIME", K::Duration, &C::triplet_time),
-    num("OPTINOUT", K::Flag, &C::optinout),
-    num("OPTINOUTALL", K::Int, &C::optinoutall),
-    num("TRIPLET_AUTH_TIMEOUT", K::Duration, &C::triplet_auth_timeout),
-    num("TRIPLET_UNAUTH_TIMEOUT", K::Duration, &C::triplet_unauth_timeout),
-    num("SENDERTHROTTLE", K::Flag, &C::senderthrottle),
-    num("SENDER_THROTTLE_ENVELOPE", K::Flag, &C::sender_throttle_envelope),
-    num("SENDER_THROTTLE_SASL", K::Flag, &C::sender_throttle_sasl),
-    num("SENDER_THROTTLE_HOST", K::Flag, &C::sender_throttle_host),
-    num("QUOTA_EXCEEDED_TEMP_REJECT", K::Flag, &C::quota_exceeded_temp_reject),
+    flag("GREYLIST_X_HEADER", &C::greylist_x_header),
+    num("GREYLIST_HOSTADDR", K::Int, &C::greylist_hostaddr, kIntMin, kIntMax),  // else 3
+    num("TRAINING_MODE", K::Int, &C::training_mode, 0, 1),
+    dur("TRAINING_POLICY_TIMEOUT", &C::training_policy_timeout),
+    dur("TRIPLET_TIME", &C::triplet_time),
+    flag("OPTINOUT", &C::optinout),
+    num("OPTINOUTALL", K::Int, &C::optinoutall, 0, 2),  // 2: training
+    dur("TRIPLET_AUTH_TIMEOUT", &C::triplet_auth_timeout),
+    dur("TRIPLET_UNAUTH_TIMEOUT", &C::triplet_unauth_timeout),
+    flag("SENDERTHROTTLE", &C::senderthrottle),
+    flag("SENDER_THROTTLE_ENVELOPE", &C::sender_throttle_envelope),
+    flag("SENDER_THROTTLE_SASL", &C::sender_throttle_sasl),
+    flag("SENDER_THROTTLE_HOST", &C::sender_throttle_host),
+    flag("QUOTA_EXCEEDED_TEMP_REJECT", &C::quota_exceeded_temp_reject),
     str("SENDER_QUOTA_REJECTION", K::Raw, &C::sender_quota_rejection),
     str("SENDER_SIZE_REJECTION", K::Raw, &C::sender_size_rejection),
-    num("SENDERMSGLIMIT", K::Int, &C::sendermsglimit),
-    num("SENDERRCPTLIMIT", K::Int, &C::senderrcptlimit),
-    num("SENDERQUOTALIMIT", K::Int, &C::senderquotalimit),
-    num("SENDERTIMELIMIT", K::Duration, &C::sendertimelimit),
-    num("SENDERMSGSIZE", K::Int, &C::sendermsgsize),
-    num("SENDER_INACTIVE_EXPIRE", K::Duration, &C::sender_inactive_expire),
-    num("SENDER_THROTTLE_AUTOBLACKLIST", K::Flag, &C::sender_throttle_autoblacklist),
-    num("SENDER_THROTTLE_AUTOBLACKLIST_NUMBER", K::Int, &C::sender_throttle_autoblacklist_number),
-    num("SENDER_THROTTLE_AUTOBLACKLIST_EXPIRE", K::Duration,
-        &C::sender_throttle_autoblacklist_expire),
-    num("RECIPIENTTHROTTLE", K::Flag, &C::recipientthrottle),
-    num("RECIPIENTMSGLIMIT", K::Int, &C::recipientmsglimit),
-    num("RECIPIENTTIMELIMIT", K::Duration, &C::recipienttimelimit),
+    num("SENDERMSGLIMIT", K::Int, &C::sendermsglimit, 0, kMediumMax),
+    num("SENDERRCPTLIMIT", K::Int, &C::senderrcptlimit, 0, kMediumMax),
+    num("SENDERQUOTALIMIT", K::Int, &C::senderquotalimit, 0, kUintMax),
+    dur("SENDERTIMELIMIT", &C::sendertimelimit),
+    num("SENDERMSGSIZE", K::Int, &C::sendermsgsize, 0, kUintMax),
+    dur("SENDER_INACTIVE_EXPIRE", &C::sender_inactive_expire),
+    flag("SENDER_THROTTLE_AUTOBLACKLIST", &C::sender_throttle_autoblacklist),
+    num("SENDER_THROTTLE_AUTOBLACKLIST_NUMBER", K::Int, &C::sender_throttle_autoblacklist_number,
+        0, kIntMax),
+    dur("SENDER_THROTTLE_AUTOBLACKLIST_EXPIRE", &C::sender_throttle_autoblacklist_expire),
+    flag("RECIPIENTTHROTTLE", &C::recipientthrottle),
+    num("RECIPIENTMSGLIMIT", K::Int, &C::recipientmsglimit, 0, kMediumMax),
+    dur("RECIPIENTTIMELIMIT", &C::recipienttimelimit),
     str("RECIPIENT_QUOTA_REJECTION", K::Raw, &C::recipient_quota_rejection),
-    num("RECIPIENT_INACTIVE_EXPIRE", K::Duration, &C::recipient_inactive_expire),
+    dur("RECIPIENT_INACTIVE_EXPIRE", &C::recipient_inactive_expire),
 
     num("WORKERS", K::Int, &C::workers, 1, 1024),
-    num("MAX_CONNECTIONS", K::Int, &C::max_connections, 1),
-    num("IDLE_TIMEOUT", K::Duration, &C::idle_timeout, 0),
-    num("MAX_REQUEST_SIZE", K::Int, &C::max_request_size, 1024),
-    num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1),
-    num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1),
+    num("MAX_CONNECTIONS", K::Int, &C::max_connections, 1, 1000000),
+    num("IDLE_TIMEOUT", K::Duration, &C::idle_timeout, 0, kDay),
+    num("MAX_REQUEST_SIZE", K::Int, &C::max_request_size, 1024, 1048576),
+    num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1, kHour),
+    num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1, kHour),
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
-    num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0),
-    num("DISTRIBUTED_ORIGIN", K::Flag, &C::distributed_origin, 0, 1),
-    num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1),
-    num("DISTRIBUTED_ORIGIN_LIMIT", K::Int, &C::distributed_origin_limit, 1),
-    num("DISTRIBUTED_ORIGIN_NETBLOCK", K::Flag, &C::distributed_origin_netblock, 0, 1),
+    num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0, 7 * kDay),
+    str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
+    flag("DISTRIBUTED_ORIGIN", &C::distributed_origin),
+    num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1, kMaxDuration),
+    num("DISTRIBUTED_ORIGIN_LIMIT", K::Int, &C::distributed_origin_limit, 1, kIntMax),
+    flag("DISTRIBUTED_ORIGIN_NETBLOCK", &C::distributed_origin_netblock),
     str("DISTRIBUTED_ORIGIN_KEYS", K::OriginKeys, &C::distributed_origin_keys),
-    num("DISTRIBUTED_ORIGIN_TEMP_REJECT", K::Flag, &C::distributed_origin_temp_reject, 0, 1),
+    flag("DISTRIBUTED_ORIGIN_TEMP_REJECT", &C::distributed_origin_temp_reject),
     str("DISTRIBUTED_ORIGIN_REJECTION", K::Raw, &C::distributed_origin_rejection),
-    num("DISTRIBUTED_ORIGIN_BLACKLIST", K::Flag, &C::distributed_origin_blacklist, 0, 1),
-    num("DISTRIBUTED_ORIGIN_BLACKLIST_EXPIRE", K::Duration,
-        &C::distributed_origin_blacklist_expire, 0),
+    flag("DISTRIBUTED_ORIGIN_BLACKLIST", &C::distributed_origin_blacklist),
+    dur("DISTRIBUTED_ORIGIN_BLACKLIST_EXPIRE", &C::distributed_origin_blacklist_expire),
 };
 
 constexpr std::size_t key_count = std::size(keys);
+
+// CONN_ACL as policyd 1.x shipped it. 1.x never enforced CONN_ACL, so old
+// files carry it unedited; the reader recognises it (in any order or
+// spelling of the same three networks) to say so.
+constexpr std::string_view kAcl1x = "::1 127.0.0.1 192.168.0.0/24";
+
+bool is_shipped_1x_acl(const std::vector<Cidr>& acl) {
+    std::vector<std::string> have;
+    for (const Cidr& c : acl) have.push_back(c.str());
+    std::sort(have.begin(), have.end());
+    have.erase(std::unique(have.begin(), have.end()), have.end());
+    return have == std::vector<std::string>{"127.0.0.1/32", "192.168.0.0/24", "::1/128"};
+}
 
 // In the shipped file, but the reference never read them.
 constexpr std::string_view unread_shipped_keys[] = {"SENDERMSGSIZE_WARN", "SENDERMSGSIZE_PANIC"};
@@ -199,14 +213,53 @@ bool is_number_start(std::string_view word) {
     return !word.empty() && (std::isdigit(static_cast<unsigned char>(word[0])) || word[0] == '-');
 }
 
+// Every "\r\n" becomes "\n", and a last line's final "\r" goes.
+std::string without_crlf(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (text[i] != '\r' || (i + 1 < text.size() && text[i + 1] != '\n')) out += text[i];
+    return out;
+}
+
+bool is_blank_or_comment(std::string_view line) {
+    const std::size_t first = line.find_first_not_of(" \t\n");
+    return first == std::string_view::npos || line[first] == '#';
+}
+
+// What no parser may see: a carriage return left inside a line (the file's
+// lines end in a lone CR) and a quote that is opened but never closed.
+// `value` is the line after "KEY=", as written.
+void check_line(const Key& key, std::string_view value) {
+    if (value.find('\r') != std::string_view::npos)
+        throw ValueError("carriage return inside the line (a file with CR line ends?)");
+    if (std::count(value.begin(), value.end(), '"') % 2 != 0)
+        throw ValueError("unterminated quote: " + std::string(value.substr(0, value.find('\n'))));
+    const std::size_t first = value.find_first_not_of(' ');
+    if (key.kind != Kind::Raw && first != std::string_view::npos && value[first] == '\'' &&
+        value.find('\'', first + 1) == std::string_view::npos)
+        throw ValueError("unterminated quote: " + std::string(value.substr(0, value.find('\n'))));
+}
+
+// `v` if it is inside the key's range; otherwise the error that names the
+// value as written, what it means in seconds, and the range.
+long in_range(const Key& key, long v, std::string_view filtered) {
+    if (v >= key.min && v <= key.max) return v;
+    std::string shown = std::to_string(v);
+    if (key.kind == Kind::Duration) {
+        const std::size_t b = filtered.find_first_not_of(' ');
+        shown = std::string(filtered.substr(b, filtered.find_last_not_of(' ') - b + 1));
+        if (v != LONG_MIN && v != LONG_MAX) shown += " (" + std::to_string(v) + " seconds)";
+    }
+    throw ValueError(shown + " is out of range: use " + range_text(key));
+}
+
 // UID/GID: a number, or a name looked up in the passwd/group database.
 long resolve_id(Kind kind, std::string_view filtered, std::string& text) {
     text = first_word(filtered);
     if (text.empty()) throw ValueError("empty value: a number or a name is required");
     if (is_number_start(text)) {
-        const long id = parse_int(filtered);
-        if (id < 0) throw ValueError("must not be negative: " + text);
-        return id;
+        return parse_int(filtered);
     }
     if (kind == Kind::User) {
         const passwd* pw = getpwnam(text.c_str());
@@ -222,7 +275,9 @@ class Reader {
 public:
     explicit Reader(const std::string& source) : source_(source) {}
 
-    Config read(std::string_view text) {
+    Config read(std::string_view file) {
+        // A CRLF file reads like its LF twin: no value ever ends in '\r'.
+        const std::string text = without_crlf(file);
         std::size_t pos = 0;
         long lineno = 1;
         bool continuation = false;
@@ -231,10 +286,15 @@ public:
             std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
             const bool split = end - pos > fgets_chunk;
             if (split) end = pos + fgets_chunk;
-            std::string_view chunk = text.substr(pos, end - pos);
+            std::string_view chunk = std::string_view(text).substr(pos, end - pos);
             chunk = chunk.substr(0, chunk.find('\0'));  // read_conf saw a C string
-            if (setting(chunk, lineno) && (split || continuation))
-                warn(lineno, "line longer than 255 bytes: the rest is read as a new line");
+            const bool is_setting = setting(chunk, lineno);
+            if (split || continuation) {
+                if (is_setting || !continuation)
+                    warn(lineno, "line longer than 255 bytes: the rest is read as a new line");
+            } else if (!is_setting && !is_blank_or_comment(chunk)) {
+                warn(lineno, "ignored: not a setting (KEY=value at column 0) nor a comment");
+            }
             continuation = split;
             if (!split) ++lineno;
             pos = end;
@@ -275,6 +335,7 @@ private:
                              std::to_string(seen_[index]) + "; this line wins");
         seen_[index] = lineno;
         try {
+            check_line(*key, line.substr(eq + 1));
             apply(*key, line, eq + 1, lineno);
         } catch (const ValueError& e) {
             throw ConfigError(where(lineno) + std::string(name) + ": " + e.what());
@@ -288,8 +349,6 @@ private:
         switch (key.kind) {
         case Kind::Raw:
             config_.*key.text = raw_value(line, start);
-            if ((config_.*key.text).find('\r') != std::string::npos)
-                warn(lineno, name + ": the value keeps a carriage return (CRLF file?)");
             return;
         case Kind::Filtered:
             config_.*key.text = filtered;
@@ -302,15 +361,7 @@ private:
         case Kind::Flag:
         case Kind::Duration: {
             const long v = key.kind == Kind::Duration ? parse_duration(filtered) : parse_int(filtered);
-            if (v < key.min || v > key.max)
-                throw ValueError(std::to_string(v) + " is out of range: " +
-                                 (key.max == LONG_MAX
-                                      ? "the least usable value is " + std::to_string(key.min)
-                                      : "use " + std::to_string(key.min) + ".." +
-                                            std::to_string(key.max)));
-            config_.*key.number = v;
-            if (key.kind == Kind::Flag && v != 0 && v != 1)
-                warn(lineno, name + ": " + std::to_string(v) + " means off; only 1 turns it on");
+            config_.*key.number = in_range(key, v, filtered);
             if (key.kind == Kind::Duration && !duration_is_plain(filtered))
                 warn(lineno, name + ": '" + filtered + "' is read as " + std::to_string(v) +
                                  " seconds (only the first number and the last letter count)");
@@ -321,7 +372,8 @@ private:
             return;
         case Kind::User:
         case Kind::Group:
-            config_.*key.number = resolve_id(key.kind, filtered, config_.*key.text);
+            config_.*key.number = in_range(key, resolve_id(key.kind, filtered, config_.*key.text),
+                                           filtered);
             return;
         case Kind::Acl:
             acl_text_ = raw_value(line, start);
@@ -334,6 +386,13 @@ private:
             if (word != "sasl" && word != "sender" && word != "both")
                 throw ValueError("must be sasl, sender or both, not '" + word + "'");
             config_.*key.text = word;
+            return;
+        }
+        case Kind::Endpoint: {
+            const Endpoint endpoint = parse_endpoint(first_word(filtered));
+            config_.*key.text = endpoint.text;
+            config_.metrics_host = endpoint.host;
+            config_.metrics_port = endpoint.port;
             return;
         }
         }
@@ -358,10 +417,25 @@ private:
             throw ConfigError(source_ +
                               ": FATAL: you did not upgrade correctly or have broken something. "
                               "Please read the Changelog.txt. You're missing the CONN_ACL setting");
+        if (is_shipped_1x_acl(config_.conn_acl))
+            warn(acl_line_, "CONN_ACL: still the example of policyd 1.x (" + std::string(kAcl1x) +
+                                "), which 1.x never enforced; it is enforced now: clients "
+                                "outside it are disconnected. List your Postfix hosts.");
     }
 
     long seen(std::string_view name) const {
         return seen_[static_cast<std::size_t>(find_key(name) - keys)];
+    }
+
+    // A count that must be at least 1 when `enabled`: 0 is what 1.x used for
+    // an absent key, and it turns the check against every client.
+    void require(bool enabled, std::string_view name, long value, const std::string& why) {
+        if (!enabled || value >= 1) return;
+        const long line = seen(name);
+        throw ConfigError((line != 0 ? where(line) : source_ + ": ") + std::string(name) + ": " +
+                          std::to_string(value) + (line != 0 ? "" : " (absent)") +
+                          " is out of range: " + why + "; use 1.." +
+                          std::to_string(find_key(name)->max));
     }
 
     // The reference's end-of-file checks, then ours.
@@ -379,15 +453,12 @@ private:
                                                     " is outside 1..4: using 3");
             c.greylist_hostaddr = 3;
         }
-        if (c.helo_check == 1 && c.helo_max_count <= 0)
-            warn("HELO_MAX_COUNT is " + std::to_string(c.helo_max_count) +
-                 " with HELO_CHECK=1: every client that sends a HELO counts as abuse");
-        if (c.auto_black_listing == 1 && c.auto_blacklist_number <= 0)
-            warn("AUTO_BLACKLIST_NUMBER is " + std::to_string(c.auto_blacklist_number) +
-                 " with AUTO_BLACK_LISTING=1: every new triplet blacklists its host");
-        if (c.senderthrottle == 1 && c.sendermsgsize <= 0)
-            warn("SENDERMSGSIZE is " + std::to_string(c.sendermsgsize) +
-                 " with SENDERTHROTTLE=1: every message is too big");
+        require(c.helo_check == 1, "HELO_MAX_COUNT", c.helo_max_count,
+                "with HELO_CHECK=1 every client that sends a HELO would be blacklisted");
+        require(c.auto_black_listing == 1, "AUTO_BLACKLIST_NUMBER", c.auto_blacklist_number,
+                "with AUTO_BLACK_LISTING=1 every new triplet would blacklist its host");
+        require(c.senderthrottle == 1, "SENDERMSGSIZE", c.sendermsgsize,
+                "with SENDERTHROTTLE=1 every message would be too big");
         c.build_replies();
     }
 
@@ -416,11 +487,27 @@ void Config::build_replies() {
     distributed_origin_reply = reply(distributed_origin_temp_reject == 1, distributed_origin_rejection);
 }
 
+std::span<const KeySpec> config_keys() { return keys; }
+
+const KeySpec* find_config_key(std::string_view name) { return find_key(name); }
+
+bool is_numeric(const KeySpec& key) { return key.number != nullptr; }
+
+std::string range_text(const KeySpec& key) {
+    if (!is_numeric(key)) return {};
+    if (key.kind == KeyType::Duration)
+        return format_duration(key.min) + ".." + format_duration(key.max);
+    return std::to_string(key.min) + ".." + std::to_string(key.max);
+}
+
 Config parse_config(std::string_view text, const std::string& source_name) {
     return Reader(source_name).read(text);
 }
 
 Config load_config(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw ConfigError("fopen(): " + std::string(std::strerror(EISDIR)) + ": " + path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError("fopen(): " + std::string(std::strerror(errno)) + ": " + path);
     std::ostringstream text;
@@ -539,6 +626,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("idle timeout", c.idle_timeout);
     line("max request size", c.max_request_size);
     line("stats interval", c.stats_interval);
+    line("metrics bind", c.metrics_bind);
     out.emplace_back();
     out.emplace_back(" ---- DISTRIBUTED ORIGIN CONFIG (not in policyd 1.x) ----");
     line("distributed origin", c.distributed_origin);

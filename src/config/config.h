@@ -22,14 +22,22 @@
 //     shipped layout).
 //   - INT values that are not numbers ("yes", "", "3x") are errors naming
 //     file, line and key; the reference read them as 0. INTs are 64-bit.
+//   - Every number and duration has a range (KeySpec, below; the list of
+//     values 1.x accepted and we refuse is in docs/COMPATIBILITY.md). A
+//     duration is computed exactly, never wrapped; switches are 0 or 1.
+//   - CRLF line ends are read as LF; a CR left inside a setting line and a
+//     quote never closed are errors; a line that is neither a setting nor a
+//     comment draws a warning; so does 1.x's shipped CONN_ACL value.
+//   - HELO_MAX_COUNT, AUTO_BLACKLIST_NUMBER and SENDERMSGSIZE below 1 are
+//     errors while their check is on (they turned it against every client).
 //   - UID and GID accept user and group names; an unknown name is an error
 //     (the reference turned names into 0, i.e. root).
 //   - CONN_ACL is parsed into networks and enforced by the server. It is
 //     split on spaces and commas of the raw line (the reference's filter
 //     deleted commas and capped it at 55 characters); quotes are dropped and
 //     a '#' word starts a comment. An invalid entry is an error.
-//   - GREYLIST_HOSTADDR outside 1..4 is stored as 3 (the reference clamped
-//     it later, in main).
+//   - GREYLIST_HOSTADDR outside 1..4 is stored as 3, with a warning (the
+//     reference clamped it later, in main).
 //   - The password is never part of the DEBUG dump.
 //
 //   A Config is a plain value: built once, then only read (a reload builds
@@ -38,6 +46,7 @@
 
 #include <syslog.h>
 
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -165,6 +174,10 @@ struct Config {
     long request_timeout = 10;      // answer by FAILSAFE when a request takes longer
     std::string mysqlsocket;        // unix socket path; "": client default
     long stats_interval = 0;        // 0: no periodic statistics line
+    // METRICS_BIND: where GET /metrics is served; "" (port 0): not at all.
+    std::string metrics_bind;       // as written, host:port
+    std::string metrics_host;       // "": every address
+    long metrics_port = 0;
 
     // ---- ours: distributed origin check
     long distributed_origin = 0;
@@ -196,6 +209,48 @@ struct Config {
     // it after changing those fields (parse_config does).
     void build_replies();
 };
+
+// How a key's value is read (values.h) and what it may hold.
+enum class KeyType {
+    Int,         // INT: a number in [min, max]
+    Flag,        // INT that modules test with ==1: 0 or 1
+    Duration,    // DURATION: seconds in [min, max]
+    Filtered,    // FILTERED string
+    Raw,         // RAW string
+    Syslog,      // SYSLOG_FACILITY
+    User,        // UID: number in [min, max] or user name
+    Group,       // GID: number in [min, max] or group name
+    Acl,         // CONN_ACL
+    OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
+    Endpoint,    // METRICS_BIND: host:port, or empty
+};
+
+// One key of policyd.conf: the row of the reader's table. Numeric keys
+// (Int, Flag, Duration, User, Group) hold a value inside [min, max] in every
+// Config that parse_config returns; a value outside is a ConfigError naming
+// key, value and range_text(). policyd.conf(5) and the shipped file's
+// comments state the same range (a unit test compares them). The table is
+// static: pointers into it live as long as the program.
+struct KeySpec {
+    std::string_view name;
+    KeyType kind;
+    long Config::*number = nullptr;     // numeric keys
+    std::string Config::*text = nullptr;  // string keys (and UID/GID as written)
+    long min = 0;
+    long max = 0;
+};
+
+// Every key the reader knows, in the order of the shipped file.
+std::span<const KeySpec> config_keys();
+const KeySpec* find_config_key(std::string_view name);  // nullptr if unknown
+bool is_numeric(const KeySpec& key);
+// The range as policyd.conf(5) writes it: "0..65535", "0..1", "1s..1h".
+std::string range_text(const KeySpec& key);
+
+// The longest duration any key accepts: 10 years of the reference's Y
+// (372 days). Longer values wrapped in 1.x's 32-bit arithmetic; "for ever"
+// is written 0 wherever it makes sense.
+constexpr long kMaxDuration = 10L * 32140800L;
 
 // Parses the text of a policyd.conf; `source_name` is used in messages.
 Config parse_config(std::string_view text, const std::string& source_name);

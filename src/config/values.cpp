@@ -12,9 +12,10 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
-#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <strings.h>
 
 namespace policyd {
@@ -106,9 +107,19 @@ long parse_duration(std::string_view filtered) {
     if (!filtered.empty() && is_digit(filtered.front()) && c_atol(filtered) == 0) return 0;
     const long unit = filtered.empty() ? 0 : unit_seconds(filtered.back());
     if (unit == 0) throw ValueError("fatal: invalid time unit: " + std::string(filtered));
-    // The reference multiplies in a long and stores the product in an int.
-    const auto product = static_cast<std::uint64_t>(c_atol(filtered)) * static_cast<std::uint64_t>(unit);
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(product));
+    const long count = c_atol(filtered);  // saturated by strtol when it is too long
+    long seconds = 0;
+    if (__builtin_mul_overflow(count, unit, &seconds))
+        return count < 0 ? std::numeric_limits<long>::min() : std::numeric_limits<long>::max();
+    return seconds;
+}
+
+std::string format_duration(long seconds) {
+    if (seconds == 0) return "0";
+    for (const char unit : {'Y', 'M', 'w', 'd', 'h', 'm'})
+        if (seconds % unit_seconds(unit) == 0)
+            return std::to_string(seconds / unit_seconds(unit)) + unit;
+    return std::to_string(seconds) + "s";
 }
 
 bool duration_is_plain(std::string_view filtered) {
@@ -143,6 +154,24 @@ int parse_syslog_facility(std::string_view filtered) {
         throw ValueError("fatal: error parsing (1st) syslog string: (null) from " +
                          std::string(filtered));
     return result == 0 ? (LOG_MAIL | LOG_INFO) : result;
+}
+
+Endpoint parse_endpoint(std::string_view word) {
+    Endpoint e;
+    e.text = std::string(word);
+    if (word.empty()) return e;
+    const std::size_t colon = word.rfind(':');
+    const std::string_view port = colon == std::string_view::npos ? word : word.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(),
+                                    [](unsigned char c) { return std::isdigit(c) != 0; });
+    const long number = digits ? std::stol(std::string(port)) : 0;
+    if (colon == std::string_view::npos || number < 1 || number > 65535)
+        throw ValueError("'" + e.text +
+                         "' is not host:port with a port of 1..65535 (empty: metrics off)");
+    e.host = std::string(word.substr(0, colon));
+    e.port = number;
+    return e;
 }
 
 }  // namespace policyd

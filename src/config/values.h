@@ -42,12 +42,18 @@ std::string raw_value(std::string_view line, std::size_t start);
 // used atol and read all of these as 0 or a prefix.
 long parse_int(std::string_view filtered);
 
-// DURATION, exactly as generic.c:extract_seconds: a value starting with a
+// DURATION, as generic.c:extract_seconds read it: a value starting with a
 // digit whose atol is 0 gives 0; otherwise the LAST character is the unit
-// (s m h d w M Y) and the result is atol(value) * unit, wrapped like the
-// reference's 32-bit int. "1h30m" is 60, "4m # four" is 4, "300" throws
-// "fatal: invalid time unit: 300".
+// (s m h d w M Y) and the result is atol(value) * unit. "1h30m" is 60,
+// "4m # four" is 4, "300" throws "fatal: invalid time unit: 300". Unlike
+// the reference (a 32-bit int, so "100Y" wrapped negative) the product is
+// exact; one beyond a long saturates at LONG_MIN or LONG_MAX. The caller
+// checks the key's range.
 long parse_duration(std::string_view filtered);
+
+// A number of seconds in the largest unit that writes it exactly, as
+// policyd.conf does: 0 -> "0", 240 -> "4m", 321408000 -> "10Y", 90 -> "90s".
+std::string format_duration(long seconds);
 
 // True when a duration is written the way it reads ("4m", "-5 m", "0"),
 // false when only its first number and last letter counted ("1h30m").
@@ -56,5 +62,16 @@ bool duration_is_plain(std::string_view filtered);
 // SYSLOG_FACILITY (syslog.c:parse_syslog_priority): '|'-separated LOG_*
 // names, matched case-insensitively and OR-ed; 0 becomes LOG_MAIL|LOG_INFO.
 int parse_syslog_facility(std::string_view filtered);
+
+// METRICS_BIND, of an already FILTERED first word: "" (off), or
+// host:port with port 1..65535 and host an address or name before the last
+// ':' (so "::1:9131" is IPv6 ::1; FILTERED drops brackets). An empty host
+// means every address. Throws ValueError naming the range.
+struct Endpoint {
+    std::string text;  // as given
+    std::string host;
+    long port = 0;     // 0: off
+};
+Endpoint parse_endpoint(std::string_view word);
 
 }  // namespace policyd

@@ -92,11 +92,20 @@ void trace(const std::string& sql, const std::vector<Param>& params) {
     log::line(line);
 }
 
+void count(DatabaseCounters* counters, std::atomic<std::uint64_t> DatabaseCounters::*which) {
+    if (counters) (counters->*which).fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string describe(const sql::SQLException& e) {
     return std::string(e.what()) + " (error " + std::to_string(e.getErrorCode()) + ")";
 }
 
 }  // namespace
+
+std::string node_name(const Settings& s) {
+    if (s.host.empty() || s.host == "localhost") return "localhost";
+    return s.host + ":" + std::to_string(s.port ? s.port : 3306);
+}
 
 Session::Session(Settings settings) : settings_(std::move(settings)) {}
 
@@ -122,6 +131,7 @@ void Session::open() {
     try {
         conn_.reset(driver()->connect(options));
     } catch (const sql::SQLException& e) {
+        count(settings_.counters, &DatabaseCounters::errors);
         refuse_until_ = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
         if (settings_.log_outages && !outage_logged.exchange(true))
             log::line("mysql: cannot connect to " + settings_.host + ": " + describe(e) +
@@ -130,6 +140,8 @@ void Session::open() {
     }
     if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
+    if (ever_connected_) count(settings_.counters, &DatabaseCounters::reconnects);
+    ever_connected_ = true;
     if (settings_.lock_wait_timeout_s > 0) {
         try {
             std::unique_ptr<sql::PreparedStatement> set(
@@ -170,10 +182,13 @@ template <typename Fn>
 auto Session::with_retry(const std::string& sql, Fn&& fn) {
     for (int attempt = 0;; ++attempt) {
         connect();
+        if (attempt > 0) count(settings_.counters, &DatabaseCounters::retries);
         try {
             ++round_trips_;
+            count(settings_.counters, &DatabaseCounters::statements);
             return fn(prepared(sql));
         } catch (const sql::SQLException& e) {
+            count(settings_.counters, &DatabaseCounters::errors);
             const bool lost = connection_lost(e);
             if (lost) {
                 const bool was_in_transaction = in_transaction_;

@@ -33,6 +33,8 @@
 #include <variant>
 #include <vector>
 
+#include "stats/database_counters.h"
+
 namespace sql { class Connection; class PreparedStatement; }
 
 namespace policyd::db {
@@ -58,7 +60,14 @@ struct Settings {
     // server (error 1205) instead of being abandoned by the client: an
     // abandoned statement goes on waiting and runs when the lock is freed.
     int lock_wait_timeout_s = 0;
+    // Where this node's statements, errors, retries and reconnects are
+    // counted (nullptr: nowhere); must outlive every Session given it.
+    DatabaseCounters* counters = nullptr;
 };
+
+// The node's name in the metrics: "localhost" for the local socket, else
+// host:port.
+std::string node_name(const Settings& settings);
 
 class Error : public std::runtime_error {
 public:
@@ -121,6 +130,7 @@ private:
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
     std::chrono::steady_clock::time_point refuse_until_{};
     bool in_transaction_ = false;
+    bool ever_connected_ = false;  // a later open() is a reconnect
     std::uint64_t round_trips_ = 0;
 };
 

@@ -14,10 +14,14 @@
 
 namespace policyd {
 
-std::string CheckContext::decision_head(std::string_view token) const {
+namespace {
+
+// rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>
+std::string decision_head(const CheckContext& ctx, std::string_view token) {
+    const Request& request = ctx.request;
     std::string text;
     text.reserve(160);
-    text.append("rcpt=").append(std::to_string(rcpt_number)).append(", ");
+    text.append("rcpt=").append(std::to_string(ctx.rcpt_number)).append(", ");
     text.append(token);
     text.append(", host=").append(request.ip).append(" (").append(request.name).append(")");
     text.append(", from=").append(request.sender);
@@ -25,10 +29,18 @@ std::string CheckContext::decision_head(std::string_view token) const {
     return text;
 }
 
+}  // namespace
+
 void CheckContext::log_decision(std::string_view token, std::string_view extra) {
-    std::string text = decision_head(token);
-    text.append(", size=").append(request.size);
-    text.append(extra);
+    std::string tail;
+    tail.reserve(16 + request.size.size() + extra.size());
+    tail.append(", size=").append(request.size).append(extra);
+    log_decision_tail(token, tail);
+}
+
+void CheckContext::log_decision_tail(std::string_view token, std::string_view tail) {
+    std::string text = decision_head(*this, token);
+    text.append(tail);
     log::line(text);
 }
 

@@ -127,7 +127,12 @@ public:
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>
-    virtual void log_decision(std::string_view token, std::string_view extra = {});
+    void log_decision(std::string_view token, std::string_view extra = {});
+    // Logs a decision line with its own tail after the head every decision
+    // line shares (the throttles print their own size= and counters):
+    //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT><tail>
+    // Every decision line goes through here, so a subclass sees each token.
+    virtual void log_decision_tail(std::string_view token, std::string_view tail);
     // The context is about to send a statement for `check` while another
     // check runs (the carried insert), or is back to the running one: the
     // pipeline follows it, so a request timeout is answered for the check
@@ -135,10 +140,6 @@ public:
     virtual void working_for(const Check&) {}
     // Logs a line verbatim (for the few reference lines with another shape).
     virtual void log_line(std::string_view line);
-    // The head every decision line shares, for lines with another tail
-    // (the throttles print their own size= and counters):
-    //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>
-    std::string decision_head(std::string_view token) const;
 
 private:
     std::optional<std::uint64_t> ask_together(const std::vector<std::optional<RowLookup>>& lookups);

@@ -76,8 +76,8 @@ public:
                     RequestProgress* progress = nullptr)
         : CheckContext(request, config, db, now, rcpt_number, fd),
           stats_(stats), checks_(checks), progress_(progress) {}
-    void log_decision(std::string_view token, std::string_view extra = {}) override {
-        CheckContext::log_decision(token, extra);
+    void log_decision_tail(std::string_view token, std::string_view tail) override {
+        CheckContext::log_decision_tail(token, tail);
         if (stats_) stats_->token(token);
     }
     void working_for(const Check& check) override {
@@ -167,21 +167,24 @@ std::string Pipeline::answer_without_database(const Request& request, const Conf
     db::Session unused{db::Settings{}};  // never connected: no check runs here
     CountingContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_, -1, stats_);
     Decision decision = Decision::Continue;
+    std::size_t decided_by = Stats::kNoCheck;
     const int running = progress ? progress->running_check.load() : -1;
     if (running >= 0 && static_cast<std::size_t>(running) < checks_.size()) {
-        decision = failsafe(ctx, checks_[static_cast<std::size_t>(running)]->name());
+        decided_by = static_cast<std::size_t>(running);
     } else {
-        for (const auto& check : checks_) {
-            if (!check->enabled(config)) continue;
-            decision = failsafe(ctx, check->name());
-            break;  // the first check that would have asked the database
-        }
+        for (std::size_t i = 0; i < checks_.size(); ++i)
+            if (checks_[i]->enabled(config)) {
+                decided_by = i;  // the first check that would have asked the database
+                break;
+            }
     }
+    if (decided_by != Stats::kNoCheck) decision = failsafe(ctx, checks_[decided_by]->name());
     if (decision == Decision::Continue) {
         ctx.log_decision("module=bypass");
         decision = Decision::Accept;
+        decided_by = Stats::kNoCheck;
     }
-    if (stats_) stats_->outcome(outcome_of(decision));
+    if (stats_) stats_->outcome(outcome_of(decision), decided_by);
     return reply_for(decision, request, config);
 }
 
@@ -214,12 +217,22 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
     }
     CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_,
                         &checks_, progress);
-    const Decision decision = decide(ctx, progress);
-    if (stats_) stats_->outcome(outcome_of(decision));
+    std::size_t decided_by = Stats::kNoCheck;
+    const Decision decision = decide(ctx, progress, decided_by);
+    if (stats_) stats_->outcome(outcome_of(decision), decided_by);
     return reply_for(decision, request, config);
 }
 
-Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress) const {
+void Pipeline::count_into(Stats* stats) {
+    stats_ = stats;
+    if (!stats_) return;
+    std::vector<std::string> names;
+    for (const auto& check : checks_) names.emplace_back(check->name());
+    stats_->set_check_names(std::move(names));
+}
+
+Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress,
+                          std::size_t& decided_by) const {
     const Config& config = ctx.config;
     std::vector<std::size_t> enabled;  // indices into checks_
     std::vector<const Check*> enabled_checks;
@@ -246,9 +259,11 @@ Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress) const {
                 log_failure_detail(check.name(), e.what());
             decision = failsafe(ctx, check.name());
             if (decision == Decision::Continue) continue;  // as the reference
+            decided_by = i;
             return decision;
         }
         if (decision == Decision::Continue) continue;
+        decided_by = i;
         if (decision == Decision::Pass) {
             last_pass = i;
             if (!handed_on_after(i, config)) return Decision::Accept;

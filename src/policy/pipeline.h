@@ -44,9 +44,9 @@ public:
     // Every check of the reference, plus ours, in the reference's order.
     static Pipeline standard();
 
-    // Count into `stats` (which must outlive the pipeline); call before the
-    // workers start.
-    void count_into(Stats* stats) { stats_ = stats; }
+    // Count into `stats` (which must outlive the pipeline; it learns the
+    // check names), or nowhere (nullptr); call before the workers start.
+    void count_into(Stats* stats);
 
     // `fd` only appears in log lines ("invalid ...", rcpt_acl's "DEBUG: fd: N").
     // `progress`, if given, follows the check being run.
@@ -64,8 +64,10 @@ public:
 
 private:
     bool passes_required_attributes(const Request& request, const Config& config, int fd) const;
-    // The checks in order, FAILSAFE included: the final decision.
-    Decision decide(CheckContext& ctx, RequestProgress* progress) const;
+    // The checks in order, FAILSAFE included: the final decision, and in
+    // `decided_by` the index of the check that made it (left alone when
+    // none did).
+    Decision decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by) const;
     // Whether a check after `index` takes over a Pass (the throttles).
     bool handed_on_after(std::size_t index, const Config& config) const;
     Decision failsafe(CheckContext& ctx, std::string_view check_name) const;

@@ -88,7 +88,7 @@ void Connection::on_readable(evutil_socket_t, short what, void* self) {
         if (conn->idle()) {
             if (log::debug_enabled(1))
                 log::line("DEBUG: closing idle connection from " + conn->peer_);
-            conn->server_.close_connection(conn->id_);
+            conn->server_.close_connection(conn->id_, CloseReason::Idle);
         }
         // Busy, not idle: the persistent event stays armed with a new timeout.
         return;
@@ -106,7 +106,7 @@ void Connection::on_write(bufferevent*, void* self) {
 void Connection::on_event(bufferevent*, short, void* self) {
     auto* conn = static_cast<Connection*>(self);
     // The peer is gone; late replies are dropped.
-    conn->server_.close_connection(conn->id_);
+    conn->server_.close_connection(conn->id_, CloseReason::Peer);
 }
 
 void Connection::read_requests() {
@@ -132,7 +132,7 @@ bool Connection::frame_input(std::size_t max_in_flight, std::size_t max_bytes,
         if (got < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            server_.close_connection(id_);  // reset: late replies are dropped
+            server_.close_connection(id_, CloseReason::Peer);  // reset: late replies are dropped
             return false;
         }
         total += static_cast<std::size_t>(got);
@@ -142,7 +142,7 @@ bool Connection::frame_input(std::size_t max_in_flight, std::size_t max_bytes,
             log::line("warning: request from " + peer_ + " exceeds MAX_REQUEST_SIZE (" +
                       std::to_string(server_.config()->max_request_size) +
                       " bytes), closing the connection");
-            server_.close_connection(id_);
+            server_.close_connection(id_, CloseReason::TooLarge);
             return false;
         }
         // A short read emptied the socket (nearly always: Postfix sends one
@@ -167,7 +167,7 @@ bool Connection::request_too_slow() {
     if (limit <= 0 || now - *partial_since_ < std::chrono::seconds(limit)) return false;
     log::line("warning: request from " + peer_ + " not complete after " + std::to_string(limit) +
               "s (IDLE_TIMEOUT), closing the connection");
-    server_.close_connection(id_);
+    server_.close_connection(id_, CloseReason::TooSlow);
     return true;
 }
 
@@ -293,7 +293,7 @@ bool Connection::close_if_done() {
     if (!draining_ || !in_flight_.empty() || !unsent_.empty() ||
         evbuffer_get_length(bufferevent_get_output(bev_)) > 0)
         return false;
-    server_.close_connection(id_);
+    server_.close_connection(id_, CloseReason::Peer);
     return true;
 }
 

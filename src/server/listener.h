@@ -7,7 +7,8 @@
 //   As the reference (core.md §1.8): getaddrinfo(BINDHOST, BINDPORT) and the
 //   first address that binds wins, IPv4 or IPv6; an absent BINDHOST means
 //   every address. The socket is non-blocking and listening; the caller owns
-//   the descriptor.
+//   the descriptor. bind_metrics_listener does the same for METRICS_BIND
+//   (messages prefixed with the key) and returns -1 when it is off.
 #pragma once
 
 #include <stdexcept>
@@ -22,5 +23,6 @@ public:
 };
 
 int bind_listener(const Config& config);
+int bind_metrics_listener(const Config& config);
 
 }  // namespace policyd

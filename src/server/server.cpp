@@ -26,9 +26,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "config.h"
 #include "config/cidr.h"
 #include "db/config_settings.h"
 #include "log/log.h"
+#include "stats/exposition.h"
 
 namespace policyd {
 namespace {
@@ -63,12 +65,15 @@ constexpr int kDrainSeconds = 10;
 
 }  // namespace
 
-Server::Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd)
+Server::Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd,
+               int metrics_fd)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
       base_(event_base_new()),
       completed_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      pipeline_(Pipeline::standard()) {
+      pipeline_(Pipeline::standard()),
+      started_unix_(std::chrono::duration<double>(
+                        std::chrono::system_clock::now().time_since_epoch()).count()) {
     // Backlog 0: the socket already listens (bind_listener); -1 would make
     // libevent call listen(fd, 128) again and shrink the accept queue.
     listener_ = evconnlistener_new(base_, &Server::on_accept, this,
@@ -101,9 +106,14 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
         event_add(ev, nullptr);
         signal_events_.push_back(ev);
     }
+    if (metrics_fd >= 0)
+        metrics_ = std::make_unique<MetricsListener>(base_, metrics_fd,
+                                                     [this] { return metrics_text(); });
+    db::Settings db_settings = db::settings_from_config(*config_);
+    db_settings.counters = &stats_.database_node(db::node_name(db_settings));
     workers_ = std::make_unique<WorkerPool>(
         static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
-        db::settings_from_config(*config_), pipeline_, [this](Job&& job) {
+        std::move(db_settings), pipeline_, [this](Job&& job) {
             stats_.request_finished(std::chrono::steady_clock::now() - job.arrived);
             bool first;
             {
@@ -121,6 +131,7 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
 Server::~Server() {
     workers_->stop();  // before the events the workers signal are freed
     connections_.clear();
+    metrics_.reset();
     for (event* ev : signal_events_) event_free(ev);
     event_free(refused_limit_.summary_timer);
     event_free(refused_acl_.summary_timer);
@@ -144,8 +155,9 @@ int Server::run() {
 
 void Server::submit(Job job) { workers_->submit(std::move(job)); }
 
-void Server::close_connection(std::uint64_t id) {
-    if (connections_.erase(id) != 0) stats_.connection_closed();
+void Server::close_connection(std::uint64_t id, CloseReason reason) {
+    if (reason == CloseReason::Peer && shutting_down_) reason = CloseReason::Shutdown;
+    if (connections_.erase(id) != 0) stats_.connection_closed(reason);
     if (shutting_down_) exit_if_drained();
 }
 
@@ -255,9 +267,11 @@ void Server::reload() {
         log::set_debug_level(fresh->debug);
         config_ = std::move(fresh);
         schedule_stats();
+        stats_.reloaded(true);
         log::line("reloaded configuration from " + config_path_ +
                   " (database, listener and worker settings apply after a restart)");
     } catch (const std::exception& e) {
+        stats_.reloaded(false);
         log::line(std::string("reload failed, keeping the running configuration: ") + e.what());
     }
 }
@@ -281,6 +295,15 @@ void Server::schedule_stats() {
         const timeval interval{static_cast<time_t>(config_->stats_interval), 0};
         event_add(stats_event_, &interval);
     }
+}
+
+std::string Server::metrics_text() const {
+    ExpositionInfo info;
+    info.worker_queue_depth = workers_->queued();
+    info.version = PACKAGE_VERSION;
+    info.config_path = config_path_;
+    info.start_time_seconds = started_unix_;
+    return prometheus_text(stats_.snapshot(), info);
 }
 
 void Server::exit_if_drained() {

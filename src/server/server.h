@@ -2,7 +2,7 @@
 //   server.h - the libevent server: listener, connections, workers, signals
 // SYNOPSIS
 //   #include "server/server.h"
-//   Server server(config, config_path, listen_fd);
+//   Server server(config, config_path, listen_fd, metrics_fd);
 //   return server.run();     // until SIGTERM/SIGINT; returns the exit status
 // DESCRIPTION
 //   One event-loop thread owns the sockets; a WorkerPool owns the database.
@@ -13,8 +13,11 @@
 //   configuration); SIGTERM/SIGINT stop accepting, finish and write the
 //   requests in flight, then return 0. SIGUSR1 logs the statistics line,
 //   which is also logged every STATS_INTERVAL seconds when that is non-zero.
+//   With METRICS_BIND, a MetricsListener serves the same counters as GET
+//   /metrics on this loop.
 //
-//   The Server owns the listening descriptor it is given.
+//   The Server owns the listening descriptors it is given (metrics_fd -1:
+//   no metrics).
 #pragma once
 
 #include <event2/event.h>
@@ -31,6 +34,7 @@
 #include "config/config.h"
 #include "policy/pipeline.h"
 #include "server/connection.h"
+#include "server/metrics_listener.h"
 #include "server/refusal_log.h"
 #include "server/worker_pool.h"
 #include "stats/stats.h"
@@ -39,7 +43,8 @@ namespace policyd {
 
 class Server {
 public:
-    Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd);
+    Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd,
+           int metrics_fd = -1);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -51,7 +56,7 @@ public:
     const std::shared_ptr<const Config>& config() const { return config_; }
     void submit(Job job);
     const Pipeline& pipeline() const { return pipeline_; }
-    void close_connection(std::uint64_t id);
+    void close_connection(std::uint64_t id, CloseReason reason);
 
 private:
     static void on_accept(evconnlistener*, evutil_socket_t, sockaddr*, int, void* self);
@@ -79,6 +84,8 @@ private:
     void exit_if_drained();
     // (Re)arms the STATS_INTERVAL timer from the current configuration.
     void schedule_stats();
+    // The body of GET /metrics.
+    std::string metrics_text() const;
 
     std::shared_ptr<const Config> config_;
     const std::string config_path_;
@@ -99,6 +106,9 @@ private:
     std::unique_ptr<WorkerPool> workers_;
     std::mutex completed_mutex_;
     std::vector<Job> completed_;  // handed over by workers, guarded by the mutex
+
+    std::unique_ptr<MetricsListener> metrics_;  // null without METRICS_BIND
+    const double started_unix_;                 // for process_start_time_seconds
 
     std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
     std::uint64_t next_connection_id_ = 1;

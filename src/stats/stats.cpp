@@ -19,6 +19,10 @@ constexpr std::string_view kOutcomeNames[kOutcomeCount] = {
     "recipient_quota", "size", "distributed_origin", "invalid",
 };
 
+constexpr std::string_view kCloseReasonNames[kCloseReasonCount] = {
+    "peer", "idle", "too_large", "too_slow", "shutdown",
+};
+
 std::uint64_t load(const std::atomic<std::uint64_t>& counter) {
     return counter.load(std::memory_order_relaxed);
 }
@@ -39,13 +43,34 @@ std::string_view outcome_name(Outcome outcome) {
     return kOutcomeNames[static_cast<std::size_t>(outcome)];
 }
 
+std::string_view close_reason_name(CloseReason reason) {
+    return kCloseReasonNames[static_cast<std::size_t>(reason)];
+}
+
 Stats::Stats() : started_(Clock::now()) {}
 
 Stats::~Stats() {
     for (auto& slot : token_slots_) delete slot.name.load(std::memory_order_relaxed);
 }
 
-void Stats::outcome(Outcome outcome) { bump(outcomes_[static_cast<std::size_t>(outcome)]); }
+void Stats::set_check_names(std::vector<std::string> names) {
+    if (names.size() > kMaxChecks) names.resize(kMaxChecks);
+    check_names_ = std::move(names);
+}
+
+void Stats::outcome(Outcome outcome, std::size_t check) {
+    if (check >= check_names_.size()) check = kNoCheck;
+    bump(decided_[static_cast<std::size_t>(outcome)][check]);
+}
+
+DatabaseCounters& Stats::database_node(const std::string& name) {
+    const auto at = std::find(database_node_names_.begin(), database_node_names_.end(), name);
+    if (at != database_node_names_.end())
+        return database_nodes_[static_cast<std::size_t>(at - database_node_names_.begin())];
+    if (database_node_names_.size() == kMaxDatabaseNodes) return database_nodes_.back();
+    database_node_names_.push_back(name);
+    return database_nodes_[database_node_names_.size() - 1];
+}
 
 // Linear probing from the name's hash. A new name reserves one of the
 // kMaxTokens places before claiming a slot and gives it back if another
@@ -89,18 +114,30 @@ void Stats::request_finished(Clock::duration latency) {
     }
     const std::size_t bucket = std::min<std::size_t>(std::bit_width(us), kLatencyBuckets - 1);
     bump(latency_buckets_[bucket]);
+    // Bucket i: at most kSecondsBounds[i] (Prometheus' le), above the one before.
+    const auto bound = std::lower_bound(kSecondsBounds.begin(), kSecondsBounds.end(), us);
+    bump(latency_seconds_[static_cast<std::size_t>(bound - kSecondsBounds.begin())]);
 }
 
 void Stats::connection_opened() { bump(opened_); }
-void Stats::connection_closed() { bump(closed_); }
+void Stats::connection_closed(CloseReason reason) {
+    bump(closed_);
+    bump(closed_by_reason_[static_cast<std::size_t>(reason)]);
+}
 void Stats::refused_acl() { bump(refused_acl_); }
 void Stats::refused_limit() { bump(refused_limit_); }
+void Stats::reloaded(bool ok) { bump(ok ? reloads_ok_ : reloads_failed_); }
 
 Stats::Snapshot Stats::snapshot() const {
     Snapshot s;
     s.uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_);
     s.requests = load(requests_);
-    for (std::size_t i = 0; i < kOutcomeCount; ++i) s.outcomes[i] = load(outcomes_[i]);
+    for (std::size_t o = 0; o < kOutcomeCount; ++o)
+        for (std::size_t c = 0; c <= kMaxChecks; ++c) {
+            s.decided[o][c] = load(decided_[o][c]);
+            s.outcomes[o] += s.decided[o][c];
+        }
+    s.check_names = check_names_;
     s.database_errors = load(database_errors_);
     const std::uint64_t opened = load(opened_);
     const std::uint64_t closed = load(closed_);
@@ -111,6 +148,17 @@ Stats::Snapshot Stats::snapshot() const {
     s.latency_sum_us = load(latency_sum_us_);
     s.latency_max_us = load(latency_max_us_);
     for (std::size_t i = 0; i < kLatencyBuckets; ++i) s.latency_buckets[i] = load(latency_buckets_[i]);
+    for (std::size_t i = 0; i < latency_seconds_.size(); ++i)
+        s.latency_seconds_buckets[i] = load(latency_seconds_[i]);
+    for (std::size_t i = 0; i < kCloseReasonCount; ++i)
+        s.closed_by_reason[i] = load(closed_by_reason_[i]);
+    s.reloads_ok = load(reloads_ok_);
+    s.reloads_failed = load(reloads_failed_);
+    for (std::size_t i = 0; i < database_node_names_.size(); ++i) {
+        const DatabaseCounters& n = database_nodes_[i];
+        s.database_nodes.push_back({database_node_names_[i], load(n.statements), load(n.errors),
+                                    load(n.retries), load(n.reconnects)});
+    }
     for (const auto& slot : token_slots_)
         if (const std::string* name = slot.name.load(std::memory_order_acquire))
             if (const std::uint64_t count = load(slot.count))  // 0: claimed, not yet counted

@@ -3,8 +3,10 @@
 // SYNOPSIS
 //   #include "stats/stats.h"
 //   Stats stats;
-//   stats.outcome(Outcome::GreyDefer);          // pipeline, worker threads
+//   stats.set_check_names({"rcpt_acl", ...});   // once, before the workers start
+//   stats.outcome(Outcome::GreyDefer, check);   // pipeline: final action, deciding check
 //   stats.token("greylist=new");                // every decision log token
+//   DatabaseCounters& db = stats.database_node("db1:3306");  // before the workers start
 //   stats.request_finished(latency);            // worker, after the reply is built
 //   stats.connection_opened(); ...              // event-loop thread
 //   log::line(stats.report());                  // SIGUSR1, every STATS_INTERVAL
@@ -16,8 +18,15 @@
 //   claimed once by compare-and-swap, so counting a token takes no lock
 //   either. Latency is the time from the arrival of a complete request to
 //   its reply being ready, kept as a sum, a maximum and a power-of-two
-//   histogram from which the report reads p50 and p99 as upper bounds.
+//   histogram from which the report reads p50 and p99 as upper bounds, and
+//   in the fixed second buckets of the Prometheus histogram (exposition.h).
 //   Nothing is ever reset: every count is since start.
+//
+//   Requests are counted by final action and by the check that decided
+//   (index into the names given to set_check_names(), or kNoCheck when
+//   none did: module=bypass, an invalid request). The database counters
+//   are kept per node by db::Session, which is given its node's
+//   DatabaseCounters through db::Settings.
 //
 //   Ownership: a Stats owns the token names it has seen, until it is
 //   destroyed; snapshots own copies.
@@ -30,6 +39,9 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "stats/database_counters.h"
 
 namespace policyd {
 
@@ -51,6 +63,13 @@ inline constexpr std::size_t kOutcomeCount = 9;
 // The report's name of an outcome ("accept", "grey_defer", ...).
 std::string_view outcome_name(Outcome outcome);
 
+// Why the server closed a client connection (clients closing their side,
+// or failing to be written to, count as Peer).
+enum class CloseReason : std::size_t { Peer, Idle, TooLarge, TooSlow, Shutdown };
+inline constexpr std::size_t kCloseReasonCount = 5;
+std::string_view close_reason_name(CloseReason reason);  // "peer", "idle", ...
+
+
 class Stats {
 public:
     using Clock = std::chrono::steady_clock;
@@ -62,6 +81,15 @@ public:
     // "other" (as may, rarely, a few counts of a name that two threads
     // register at once just as the table fills: see token()).
     static constexpr std::size_t kMaxTokens = 256;
+    // Latency bucket bounds of the Prometheus histogram, in microseconds
+    // (100 µs .. 10 s; one more bucket takes the rest, +Inf).
+    static constexpr std::array<std::uint64_t, 16> kSecondsBounds = {
+        100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000,
+        100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
+    // Checks whose decisions are counted by name; slot kNoCheck is "none".
+    static constexpr std::size_t kMaxChecks = 24;
+    static constexpr std::size_t kNoCheck = kMaxChecks;
+    static constexpr std::size_t kMaxDatabaseNodes = 16;
 
     struct Snapshot {
         std::chrono::seconds uptime{0};
@@ -75,7 +103,22 @@ public:
         std::uint64_t latency_sum_us = 0;
         std::uint64_t latency_max_us = 0;
         std::array<std::uint64_t, kLatencyBuckets> latency_buckets{};
+        // Not cumulative: [i] counts requests of at most kSecondsBounds[i]
+        // and more than the bound before; the last counts the rest.
+        std::array<std::uint64_t, kSecondsBounds.size() + 1> latency_seconds_buckets{};
         std::map<std::string, std::uint64_t, std::less<>> tokens;
+        // Requests by final action and deciding check: [outcome][check],
+        // check indexing check_names, kNoCheck for none.
+        std::array<std::array<std::uint64_t, kMaxChecks + 1>, kOutcomeCount> decided{};
+        std::vector<std::string> check_names;
+        std::array<std::uint64_t, kCloseReasonCount> closed_by_reason{};
+        std::uint64_t reloads_ok = 0;
+        std::uint64_t reloads_failed = 0;
+        struct DatabaseNode {
+            std::string name;
+            std::uint64_t statements = 0, errors = 0, retries = 0, reconnects = 0;
+        };
+        std::vector<DatabaseNode> database_nodes;
 
         std::uint64_t outcome(Outcome o) const { return outcomes[static_cast<std::size_t>(o)]; }
         // Upper bound, in microseconds, of the latency below which `fraction`
@@ -88,15 +131,24 @@ public:
     Stats(const Stats&) = delete;
     Stats& operator=(const Stats&) = delete;
 
-    void outcome(Outcome outcome);
+    // Names of the checks that outcome() counts by index (at most
+    // kMaxChecks; later ones count as "none"). Before the workers start.
+    void set_check_names(std::vector<std::string> names);
+    void outcome(Outcome outcome, std::size_t check = kNoCheck);
     void token(std::string_view token);
     void database_error();
     void request_finished(Clock::duration latency);
 
+    // The counters of the database node `name` ("host:port"), created at
+    // the first call (at most kMaxDatabaseNodes: later names share the
+    // last). Before the workers start; the result lives as long as Stats.
+    DatabaseCounters& database_node(const std::string& name);
+
     void connection_opened();
-    void connection_closed();
+    void connection_closed(CloseReason reason);
     void refused_acl();
     void refused_limit();
+    void reloaded(bool ok);
 
     Snapshot snapshot() const;
     // One log line: "stats: uptime=...s requests=... accept=... ...".
@@ -105,7 +157,6 @@ public:
 private:
     const Clock::time_point started_;
     std::atomic<std::uint64_t> requests_{0};
-    std::array<std::atomic<std::uint64_t>, kOutcomeCount> outcomes_{};
     std::atomic<std::uint64_t> database_errors_{0};
     std::atomic<std::uint64_t> opened_{0};
     std::atomic<std::uint64_t> closed_{0};
@@ -114,6 +165,15 @@ private:
     std::atomic<std::uint64_t> latency_sum_us_{0};
     std::atomic<std::uint64_t> latency_max_us_{0};
     std::array<std::atomic<std::uint64_t>, kLatencyBuckets> latency_buckets_{};
+    std::array<std::atomic<std::uint64_t>, kSecondsBounds.size() + 1> latency_seconds_{};
+    std::array<std::array<std::atomic<std::uint64_t>, kMaxChecks + 1>, kOutcomeCount> decided_{};
+    std::vector<std::string> check_names_;  // set before the workers start
+    std::array<std::atomic<std::uint64_t>, kCloseReasonCount> closed_by_reason_{};
+    std::atomic<std::uint64_t> reloads_ok_{0};
+    std::atomic<std::uint64_t> reloads_failed_{0};
+    // Stable addresses: sessions keep pointers to their node's counters.
+    std::array<DatabaseCounters, kMaxDatabaseNodes> database_nodes_{};
+    std::vector<std::string> database_node_names_;  // before the workers start
 
     // A slot's name goes from null to a string once and never changes, so a
     // probe may stop at the first null slot. Twice kMaxTokens slots keep

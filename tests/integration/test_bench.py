@@ -1,7 +1,8 @@
 """tests/integration/test_bench.py - policyd-bench's output is well-formed and adds up.
 
 Runs bench/policyd-bench (beside the daemon: $POLICYD_BENCH, else <dir of $POLICYD>/../bench/)
-briefly against a real daemon, and against small fake servers for the timeout and error paths.
+briefly against a real daemon, and against small fake servers for the timeout and error paths
+and for other policy servers' spellings of their replies.
 Checks what the report says, never how fast anything was: every JSON field is present, sent ==
 answered + timeouts + errors, the reply counts add up to answered, and the requests really
 reached the database (triplet rows, Questions).
@@ -22,7 +23,7 @@ BENCH = os.environ.get("POLICYD_BENCH") or os.path.join(
 FIELDS = ["mode", "target", "mix", "connections", "threads", "pipeline", "per_connection",
           "offered_rate", "seconds", "requests_per_second", "requests", "connect_errors", "connections_opened",
           "latency_ms", "replies", "seed", "database", "statements", "idle_connections",
-          "server_rss_kb", "cpu_us_per_request"]
+          "server_rss_kb", "cpu_us_per_request", "verdicts"]
 
 
 def run_bench(*args, timeout=60):
@@ -42,6 +43,7 @@ def run_json(*args, expect_status=0):
     lib.eq(req["sent"], req["answered"] + req["timeouts"] + req["errors"],
            "sent vs answered + timeouts + errors in %s" % req)
     lib.eq(sum(report["replies"].values()), req["answered"], "sum of reply counts")
+    lib.eq(sum(report["verdicts"].values()), req["answered"], "sum of verdict counts")
     lat = report["latency_ms"]
     if req["answered"]:
         lib.ok(0 <= lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"],
@@ -63,6 +65,7 @@ def test_new_mix_against_the_daemon_adds_up():
     lib.eq(r["mode"], "daemon", "mode")
     lib.eq(r["requests"], {"sent": 300, "answered": 300, "timeouts": 0, "errors": 0}, "requests")
     lib.eq(r["replies"], {lib.GREY_DEFER: 300}, "replies")
+    lib.eq(r["verdicts"], {"pass": 0, "defer": 300, "reject": 0, "other": 0}, "verdicts")
     # 300 requests at 10 per connection: at least 30 connections were opened
     lib.ok(r["connections_opened"] >= 30, "connections_opened %d" % r["connections_opened"])
     lib.eq(count("triplet"), 300, "triplets the requests created")
@@ -111,9 +114,20 @@ def test_db_floor_runs_the_pipeline_without_the_daemon():
     lib.ok(r["statements"] >= 120, "statements sent by the floor's sessions: %s" % r["statements"])
 
 
+# How other policy servers answer (%d: the number of the reply, so no two are spelled alike).
+PEER_REPLIES = [
+    "action=PREPEND X-Greylist: delayed %d seconds by postgrey-1.37 at mx; Fri, 04 Dec 2026 18:00:00 UTC",
+    "action=DEFER_IF_PERMIT Greylisted, see http://postgrey.schweikert.ch/help/rcpt.bench.example.html#%d",
+    "action=451 Greylisted for %d minutes",
+    "action=REJECT 5.7.1 go away %d",
+    "action=PERMIT %d",  # no such action: Postfix would log a policy server error
+]
+
+
 class FakeServer:
-    """Accepts connections on a free port; `behaviour` is 'silent', 'hangup' or 'slow' (each
-    request answered action=dunno 0.2 s after it arrived, one at a time per connection)."""
+    """Accepts connections on a free port; `behaviour` is 'silent', 'hangup', 'slow' (each
+    request answered action=dunno 0.2 s after it arrived, one at a time per connection) or
+    'peers' (each answered at once with the next of PEER_REPLIES, over all connections)."""
 
     def __init__(self, behaviour):
         self.behaviour = behaviour
@@ -123,6 +137,8 @@ class FakeServer:
         self.port = self.sock.getsockname()[1]
         self.held = []
         self.stop = False
+        self.lock = threading.Lock()
+        self.answered = 0
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
@@ -132,9 +148,9 @@ class FakeServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
-            if self.behaviour == "slow":
+            if self.behaviour in ("slow", "peers"):
                 self.held.append(conn)
-                threading.Thread(target=self.answer_slowly, args=(conn,), daemon=True).start()
+                threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
             elif self.behaviour == "hangup":
                 conn.settimeout(2)
                 try:
@@ -145,8 +161,7 @@ class FakeServer:
             else:
                 self.held.append(conn)
 
-    @staticmethod
-    def answer_slowly(conn):
+    def answer(self, conn):
         pending = b""
         try:
             while True:
@@ -156,10 +171,19 @@ class FakeServer:
                 pending += data
                 while b"\n\n" in pending:
                     _, pending = pending.split(b"\n\n", 1)
-                    time.sleep(0.2)
-                    conn.sendall(b"action=dunno\n\n")
+                    if self.behaviour == "slow":
+                        time.sleep(0.2)
+                        conn.sendall(b"action=dunno\n\n")
+                    else:
+                        conn.sendall(self.next_peer_reply())
         except OSError:
             pass
+
+    def next_peer_reply(self):
+        with self.lock:
+            n = self.answered
+            self.answered += 1
+        return (PEER_REPLIES[n % len(PEER_REPLIES)] % n).encode() + b"\n\n"
 
     def close(self):
         self.stop = True
@@ -224,6 +248,22 @@ def bench_fake_server(behaviour, *args):
         return run_json("127.0.0.1:%d" % server.port, *args, expect_status=1)
     finally:
         server.close()
+
+
+def test_replies_count_by_verdict_and_spelling_whoever_spelled_them():
+    server = FakeServer("peers")
+    try:
+        r = run_json("127.0.0.1:%d" % server.port, "--requests", "50", "--connections", "3")
+    finally:
+        server.close()
+    lib.eq(r["requests"]["answered"], 50, "answered")
+    lib.eq(r["verdicts"], {"pass": 10, "defer": 20, "reject": 10, "other": 10}, "verdicts")
+    lib.eq(r["replies"], {
+        "action=PREPEND X-Greylist: delayed # seconds by postgrey-#.# at mx; Fri, # Dec # #:#:# UTC": 10,
+        "action=DEFER_IF_PERMIT Greylisted, see http://postgrey.schweikert.ch/help/rcpt.bench.example.html##": 10,
+        "action=# Greylisted for # minutes": 10,
+        "action=REJECT #.#.# go away #": 10,
+        "action=PERMIT #": 10}, "replies by spelling")
 
 
 def test_unanswered_requests_count_as_timeouts():

@@ -3,7 +3,7 @@
 Concurrency (two daemons on one database racing on the same new triplet), our fixes of the
 reference (expired policy_training rows, _count saturation, auto-listing keys for IPv6 and
 GREYLIST_HOSTADDR=4, a failed list write keeping its verdict) and our decisions (TRAINING_MODE
-other than 1, the opt-in tie-break, the AWL threshold off-by-one kept from the reference).
+other than 0 or 1 is refused, the opt-in tie-break, the AWL threshold off-by-one kept from the reference).
 Each test runs against a fresh database; default config = the reference's shipped values.
 """
 
@@ -74,12 +74,12 @@ def test_expired_policy_training_rows_no_longer_train():
         lib.eq(tokens(d, "zero@example.org"), ["greylist=new_train"])
 
 
-def test_training_mode_other_than_one_trains_with_log_lines():
-    with lib.Daemon({"TRAINING_MODE": 2}) as d:
-        lib.eq(d.request(), DUNNO, "new triplet")
-        lib.eq(d.request(), DUNNO, "early retry")
-        lib.eq(tokens(d, "bob@example.org"), ["greylist=new_train", "greylist=update_train"])
-    lib.eq(rows("SELECT _count FROM triplet"), [["1"]], "the early retry was counted")
+def test_training_mode_other_than_zero_or_one_is_refused():
+    # 1.x accepted TRAINING_MODE=2 and then let new triplets through unlogged
+    d = lib.Daemon({"TRAINING_MODE": 2}, start=False)
+    status, out = lib.run_policyd(["-t", "-c", d.conf_path])
+    lib.eq(status, 1, "policyd -t exit status (output: %s)" % out.strip()[:300])
+    lib.ok("TRAINING_MODE: 2 is out of range: use 0..1" in out, out.strip()[:300])
 
 
 def test_count_saturates_and_a_saturated_triplet_keeps_passing():

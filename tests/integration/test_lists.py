@@ -3,12 +3,14 @@
 What the conformance scenarios cannot pin (they record the reference, which differs here):
 expired rows no longer match in any list, a blank row no longer matches IPv6 clients (nor
 clients without netblock keys), WHITELISTNULL applies to the null sender only, and rcpt_acl
-ties are decided by exactness instead of storage order. Also the kept LIKE semantics of
+ties are decided by exactness instead of storage order; CIDR rows (IPv4 and IPv6) match in
+the IP lists, in the same single indexed lookup as the literal keys. Also the kept LIKE semantics of
 the dnsname lists (the row is the pattern, the request value never is) and the log lines.
 Each test runs against a fresh database; default config = the reference's shipped values
 (GREYLISTING=1, so "no list matched" shows as the greylist defer).
 """
 
+import ipaddress
 import re
 
 import lib
@@ -33,6 +35,10 @@ LISTS = [
     ("blacklist", "_blacklist", "192.0.2.22", {"client_address": "192.0.2.22"},
      BLACK, "blacklist=block"),
     ("blacklist", "_blacklist", "198.51.%.%", {"client_address": "198.51.7.1"},
+     BLACK, "blacklist=block"),
+    ("whitelist", "_whitelist", "192.0.4.0/23", {"client_address": "192.0.5.9"},
+     DUNNO, "whitelist=update"),
+    ("blacklist", "_blacklist", "2001:db8:bb::/48", {"client_address": "2001:db8:bb:7::9"},
      BLACK, "blacklist=block"),
     ("blacklist_sender", "_blacklist", "@spam.example", {"sender": "bs@spam.example"},
      BLACK, "blacklist_sender=block"),
@@ -174,3 +180,97 @@ def test_every_row_lookup_is_one_statement_and_each_still_decides():
             asked = [l for l in asked if re.search(lookup_tables, l)]
             lib.eq(len(asked), 1, "lookup statements for %s:\n%s" % (key, "\n".join(asked)))
             lib.ok(any(token in l for l in lines), "%s logged for %s" % (token, key))
+
+
+# row, clients it holds, clients it does not (each list gets its own copy of the rows)
+CIDR_ROWS = [
+    ("203.0.113.0/24", ["203.0.113.0", "203.0.113.255"], ["203.0.112.255", "203.0.114.0"]),
+    ("198.51.100.64/26", ["198.51.100.64", "198.51.100.127"], ["198.51.100.63", "198.51.100.128"]),
+    ("10.1.2.3/8", ["10.0.0.1", "10.255.255.255"], ["11.0.0.1"]),  # host bits are ignored
+    ("192.0.2.7/32", ["192.0.2.7"], ["192.0.2.6"]),
+    ("2001:db8:aa::/48", ["2001:db8:aa::1", "2001:db8:aa:ffff:ffff:ffff:ffff:ffff"],
+     ["2001:db8:ab::1", "2001:db8:a9:ffff::1"]),
+    ("2001:DB8:CC:0:0:0:0:0/47", ["2001:db8:cd::1"], ["2001:db8:ce::1"]),  # any spelling
+    ("2001:db8:dd::5/128", ["2001:db8:dd::5"], ["2001:db8:dd::4"]),
+]
+# never a network: a literal row, or nothing at all
+NOT_NETWORKS = ["172.%", "172.16.0.0/33", "2001:db8::/129", "garbage/8", "172.16.0.0/", "/24",
+                "fe80::1%eth0/64"]
+
+
+def test_cidr_rows_match_the_clients_of_their_network_in_both_lists():
+    for table in ("whitelist", "blacklist"):
+        rows = [r for r, _, _ in CIDR_ROWS] + NOT_NETWORKS
+        lib.sql("INSERT INTO %s (_%s,_description,_expire) VALUES %s" % (
+            table, table, ",".join("('%s','cidr',0)" % r for r in rows)))
+    lib.eq(lib.sql("SELECT COUNT(*) FROM whitelist WHERE _cidr IS NULL"), [[str(len(NOT_NETWORKS))]],
+           "rows that name no network have no key")
+    for table, conf, hit in (("whitelist", {}, DUNNO), ("blacklist", {"BLACKLISTING": 1}, BLACK)):
+        if table == "blacklist":
+            lib.sql("DELETE FROM whitelist")
+        with lib.Daemon(dict(conf, WHITELISTING=1)) as d:
+            for row, inside, outside in CIDR_ROWS:
+                for ip in inside:
+                    lib.eq(d.request({"client_address": ip}), hit, "%s %s holds %s" % (table, row, ip))
+                for ip in outside:
+                    lib.eq(d.request({"client_address": ip}), GREY, "%s %s lacks %s" % (table, row, ip))
+            for ip in ("172.16.0.1", "2001:db8::1", "fe80::1"):
+                lib.eq(d.request({"client_address": ip}), GREY, "%s: no network row holds %s" % (table, ip))
+            token = "whitelist=update" if table == "whitelist" else "blacklist=block"
+            lib.ok(any(", %s, host=203.0.113.0 " % token in l for l in decision_lines(d)),
+                   "%s logged as before" % token)
+
+
+def test_cidr_rows_beside_octet_rows_and_across_families():
+    lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES "
+            "('192.0.2.%','octets',0), ('0.0.0.0/0','every IPv4 client',UNIX_TIMESTAMP()-5), "
+            "('::/0','every IPv6 client',0), ('198.18.0.0/15','expires later',UNIX_TIMESTAMP()+600)")
+    with lib.Daemon({"BLACKLISTING": 1}) as d:
+        lib.eq(d.request({"client_address": "192.0.2.9"}), BLACK, "the % row still matches")
+        lib.eq(d.request({"client_address": "203.0.113.9"}), GREY, "the expired /0 matches no more")
+        lib.eq(d.request({"client_address": "198.19.0.1"}), BLACK, "a row not yet expired")
+        lib.eq(d.request({"client_address": "2001:db8::1"}), BLACK, "::/0 holds every IPv6 client")
+        lib.eq(d.request({"client_address": "::ffff:203.0.113.9"}), GREY,
+               "a mapped IPv4 client is an IPv4 client, not in ::/0")
+
+
+def network_keys(ip):
+    """The _cidr keys of every network holding ip, computed here independently of the daemon."""
+    addr = ipaddress.ip_address(ip)
+    return ["%s/%d" % (ipaddress.ip_network("%s/%d" % (ip, bits), strict=False)
+                       .network_address.packed.hex().upper(), bits)
+            for bits in range(addr.max_prefixlen, -1, -1)]
+
+
+def test_the_ip_list_lookup_is_one_indexed_statement_among_thousands_of_rows():
+    # 2000 rows of each kind in both lists: addresses, % netblocks, IPv4 and IPv6 networks.
+    for table in ("whitelist", "blacklist"):
+        lib.sql("INSERT INTO {0} (_{0},_description,_expire) "
+                "SELECT CONCAT('10.', seq DIV 256, '.', seq % 256, '.1'), 'host', 0 FROM seq_1_to_2000 "
+                "UNION ALL SELECT CONCAT('10.', seq DIV 256, '.', seq % 256, '.%'), 'octets', 0 FROM seq_1_to_2000 "
+                "UNION ALL SELECT CONCAT('172.', 16 + seq DIV 256, '.', seq % 256, '.0/24'), 'v4', 0 FROM seq_1_to_2000 "
+                "UNION ALL SELECT CONCAT('2001:db8:', HEX(seq), '::/48'), 'v6', 0 FROM seq_1_to_2000"
+                .format(table))
+        lib.sql("ANALYZE TABLE %s" % table)
+    conf = {"WHITELISTING": 1, "BLACKLISTING": 1, "DEBUG": 2}
+    with lib.Daemon(conf) as d:
+        for ip, reply in (("172.17.3.9", DUNNO), ("2001:db8:7d0:1::1", DUNNO), ("192.0.2.1", GREY),
+                          ("2001:db8:ffff::1", GREY)):
+            before = len(d.output().splitlines())
+            lib.eq(d.request({"client_address": ip}), reply, "client %s" % ip)
+            traced = [l for l in d.output().splitlines()[before:]
+                      if re.search(r"\bFROM (white|black)list WHERE", l)]
+            lib.eq(len(traced), 1, "one statement asks both lists for %s" % ip)
+            statement, values = traced[0][len("DEBUG: sql: "):].split(" <- ")
+            values = re.findall(r"'([^']*)'|(\d+)", values)
+            values = [q if q or not n else n for q, n in values]
+            networks = network_keys(ip)
+            lib.eq(values[4:4 + len(networks)], networks, "the daemon's network keys for %s" % ip)
+            # the statement with its values, as the server ran it: no part scans its table
+            explained = statement
+            for v in values:
+                explained = explained.replace("?", "'%s'" % v if not v.isdigit() else v, 1)
+            plan = lib.sql("EXPLAIN " + explained)
+            for row in plan:
+                lib.ok(row[3] in ("index_merge", "range", "ref", "eq_ref", "const"), "%s: %s part of the plan: %s" % (ip, row[2], row))
+                lib.ok(int(row[8] or 0) < 200, "%s: few rows examined: %s" % (ip, row))

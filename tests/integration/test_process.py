@@ -2,7 +2,8 @@
 
 SIGTERM while requests are in flight answers every request already sent, then exits 0.
 SIGHUP under load reloads without dropping a connection; a bad file on SIGHUP keeps the running
-configuration and says why. Running out of file descriptors is survived: the daemon pauses
+configuration and says why. SIGHUP or SIGUSR1 sent while the daemon is still starting (the port
+may already listen) never kills it. Running out of file descriptors is survived: the daemon pauses
 accepting, serves the clients it has and takes new ones once descriptors are free again.
 """
 
@@ -77,6 +78,26 @@ def test_sighup_under_load_drops_no_connection():
     lib.eq(out.count("reloaded configuration"), 11, "every SIGHUP reloaded")
     lib.eq({r.reply for r in results if r.sent > t_last}, {second}, "the last file applies")
     lib.ok(len(results) > 200, "requests during the reloads: %d" % len(results))
+
+
+def test_reload_and_stats_signals_during_start_up_do_not_kill_the_daemon():
+    # The port listens (init systems and monitoring see the daemon up) before the signal handlers
+    # are installed; SIGHUP and SIGUSR1 terminate by default, so until then they must be ignored.
+    # A FIFO as PIDFILE holds start-up at that point: open() waits for a reader.
+    for sig in (signal.SIGHUP, signal.SIGUSR1):
+        d = lib.Daemon(start=False)
+        fifo = os.path.join(d.workdir, "policyd.pid")
+        os.mkfifo(fifo)
+        d.write_conf({"PIDFILE": fifo})
+        with d:
+            d.start()  # listening, now blocked opening the pid file
+            d.signal(sig)
+            time.sleep(0.3)
+            lib.ok(d.proc.poll() is None, "daemon killed by %s while starting (exit %s):\n%s"
+                   % (sig.name, d.proc.returncode, d.output()))
+            with open(fifo, "rb"):  # releases open(); the FIFO is then refused as a pid file
+                lib.eq(d.proc.wait(timeout=10), 1, "exit status after the refused pid file")
+            lib.ok("is not a regular file" in d.output(), "the pid file refusal is logged")
 
 
 def test_bad_config_on_sighup_keeps_the_running_one_and_says_why():

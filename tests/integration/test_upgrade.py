@@ -52,7 +52,8 @@ def contents(tables_columns):
 
 SCHEMA_QUERIES = {
     "columns": "SELECT TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
-               "COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='%s' "
+               "COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION FROM information_schema.COLUMNS "
+               "WHERE TABLE_SCHEMA='%s' "
                "ORDER BY TABLE_NAME, ORDINAL_POSITION",
     "keys": "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME "
             "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='%s' "
@@ -135,5 +136,8 @@ def test_upgraded_database_lists_decide_as_before():
                "action=dunno", "whitelisted address")
         lib.eq(c.request({"client_address": "203.0.113.5", "recipient": "b@example.org"}),
                "action=defer_if_permit Policyd Rejection: Abuse. Go away.", "blacklisted address")
-        lib.eq(lib.sql("SELECT COUNT(*) FROM triplet WHERE _rcpt IN ('w@example.org','b@example.org')"),
+        # the one difference: a CIDR row, which 1.x ignored, now matches (docs/MIGRATION.md)
+        lib.eq(c.request({"client_address": "198.19.255.1", "recipient": "c@example.org"}),
+               "action=defer_if_permit Policyd Rejection: Abuse. Go away.", "CIDR row after upgrade")
+        lib.eq(lib.sql("SELECT COUNT(*) FROM triplet WHERE _rcpt IN ('w@example.org','b@example.org','c@example.org')"),
                [["0"]], "neither was greylisted")

@@ -10,7 +10,9 @@
 //   attribute set that policyd's own normaliser reads back; a paced budget
 //   must hand out due times exactly 1/rate apart from its start and stop at
 //   the request count and the deadline; CPU time must come from the right
-//   fields of /proc/<pid>/stat.
+//   fields of /proc/<pid>/stat; a reply must count under its verdict whichever
+//   server spelled it (policyd, postgrey, sqlgrey, postfwd), and under one
+//   spelling whatever numbers it carries.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -18,9 +20,11 @@
 
 #include "histogram.h"
 #include "load.h"
+#include "report.h"
 #include "server_status.h"
 #include "protocol/attributes.h"
 #include "protocol/normalizer.h"
+#include "verdict.h"
 #include "workload.h"
 
 using namespace bench;
@@ -218,4 +222,64 @@ TEST_CASE("CPU ticks are utime + stime of a /proc/<pid>/stat line") {
     REQUIRE_FALSE(cpu_ticks("1234 (policyd) S 1 1234"));
     REQUIRE_FALSE(cpu_ticks("1234 (x) S 1 1234 1234 0 -1 4194560 100 0 0 0 abc 75"));
     REQUIRE_FALSE(cpu_ticks("no parenthesis"));
+}
+
+TEST_CASE("replies count under their verdict whoever spelled them") {
+    // policyd 1.x and this daemon
+    CHECK(verdict_of("action=defer_if_permit Policy rejection: Please try later.") == Verdict::Defer);
+    CHECK(verdict_of("action=dunno") == Verdict::Pass);
+    CHECK(verdict_of("action=reject Policyd Rejection: Abuse. Go away.") == Verdict::Reject);
+    CHECK(verdict_of("action=450 Policy rejection: Quota Exceeded.") == Verdict::Defer);
+    // postgrey
+    CHECK(verdict_of("action=DEFER_IF_PERMIT Greylisted, see http://postgrey.schweikert.ch/help/rcpt.bench.example.html") ==
+          Verdict::Defer);
+    CHECK(verdict_of("action=PREPEND X-Greylist: delayed 61 seconds by postgrey-1.37 at mx; "
+                     "Fri, 04 Dec 2026 18:00:00 UTC") == Verdict::Pass);
+    // sqlgrey
+    CHECK(verdict_of("action=451 Greylisted for 5 minutes (https://www.sqlgrey.org/)") == Verdict::Defer);
+    CHECK(verdict_of("action=DUNNO") == Verdict::Pass);
+    // postfwd
+    CHECK(verdict_of("action=DUNNO") == Verdict::Pass);
+    CHECK(verdict_of("action=REJECT 5.7.1 go away") == Verdict::Reject);
+    CHECK(verdict_of("action=554 5.7.1 go away") == Verdict::Reject);
+    CHECK(verdict_of("action=OK") == Verdict::Pass);
+    CHECK(verdict_of("action=Defer try later") == Verdict::Defer);
+    // conditional: only what smtpd answers when nothing later objects
+    CHECK(verdict_of("action=DEFER_IF_REJECT maybe") == Verdict::Pass);
+    // not replies Postfix accepts
+    CHECK(verdict_of("") == Verdict::Other);
+    CHECK(verdict_of("dunno") == Verdict::Other);
+    CHECK(verdict_of("action=") == Verdict::Other);
+    CHECK(verdict_of("action=PERMIT") == Verdict::Other);
+    CHECK(verdict_of("action=DEFERRED") == Verdict::Other);
+    CHECK(verdict_of("action=4500 too long a code") == Verdict::Other);
+    CHECK(verdict_of("action=399 no such class") == Verdict::Other);
+    CHECK(verdict_name(Verdict::Defer) == "defer");
+    CHECK(verdict_name(Verdict::Other) == "other");
+}
+
+TEST_CASE("a reply's spelling writes each run of digits as one #") {
+    CHECK(spelling("action=PREPEND X-Greylist: delayed 61 seconds by postgrey-1.37 at mx; "
+                   "Fri, 04 Dec 2026 18:00:00 UTC") ==
+          "action=PREPEND X-Greylist: delayed # seconds by postgrey-#.# at mx; Fri, # Dec # #:#:# UTC");
+    CHECK(spelling("action=dunno") == "action=dunno");
+    CHECK(spelling("7") == "#");
+    CHECK(spelling("") == "");
+}
+
+TEST_CASE("stats count replies by spelling and by verdict, and merge both") {
+    Stats a, b;
+    a.record_reply("action=PREPEND X-Greylist: delayed 61 seconds", 10);
+    a.record_reply("action=PREPEND X-Greylist: delayed 62 seconds", 10);
+    a.record_reply("action=DEFER_IF_PERMIT Greylisted", 10);
+    b.record_reply("action=defer_if_permit Policy rejection: Please try later.", 10);
+    b.record_reply("nonsense", 10);
+    a.merge(b);
+    CHECK(a.answered == 5);
+    CHECK(a.replies.size() == 4);
+    CHECK(a.replies["action=PREPEND X-Greylist: delayed # seconds"] == 2);
+    CHECK(a.verdicts[static_cast<std::size_t>(Verdict::Pass)] == 2);
+    CHECK(a.verdicts[static_cast<std::size_t>(Verdict::Defer)] == 2);
+    CHECK(a.verdicts[static_cast<std::size_t>(Verdict::Reject)] == 0);
+    CHECK(a.verdicts[static_cast<std::size_t>(Verdict::Other)] == 1);
 }

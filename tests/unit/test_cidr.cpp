@@ -1,10 +1,13 @@
 // NAME
-//   test_cidr.cpp - unit tests of the CONN_ACL networks
+//   test_cidr.cpp - unit tests of the CONN_ACL networks and the list rows' keys
 // SYNOPSIS
 //   tests/unit/unit_tests "[cidr]"
 // DESCRIPTION
 //   Entry syntax (IPv4, IPv6, prefixes, rejects), canonical text, and
-//   matching of IPv4, IPv6 and IPv4-mapped IPv6 peers.
+//   matching of IPv4, IPv6 and IPv4-mapped IPv6 peers; single addresses,
+//   narrowing to a network and the _cidr key the white- and blacklist
+//   tables generate (DATABASE.mysql; tests/integration/test_lists.py
+//   checks that both sides agree).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -112,4 +115,38 @@ TEST_CASE("acl_allows accepts a peer inside any entry", "[cidr]") {
     sockaddr_storage unix_peer{};
     unix_peer.ss_family = AF_UNIX;
     CHECK_FALSE(acl_allows(acl, unix_peer));
+}
+
+TEST_CASE("an address is a host network; a network or anything else is not an address", "[cidr]") {
+    CHECK(Cidr::address("192.0.2.7")->str() == "192.0.2.7/32");
+    CHECK(Cidr::address("2001:db8::1")->str() == "2001:db8::1/128");
+    CHECK(Cidr::address("::ffff:192.0.2.7")->str() == "192.0.2.7/32");
+    for (const char* bad : {"", "192.0.2.0/24", "2001:db8::/32", "192.0.2.%", "unknown",
+                            "fe80::1%eth0"}) {
+        INFO(bad);
+        CHECK_FALSE(Cidr::address(bad));
+    }
+}
+
+TEST_CASE("network() keeps the leading bits and clears the rest", "[cidr]") {
+    const Cidr host = *Cidr::address("203.0.113.77");
+    CHECK(host.network(24).str() == "203.0.113.0/24");
+    CHECK(host.network(27).str() == "203.0.113.64/27");
+    CHECK(host.network(0).str() == "0.0.0.0/0");
+    CHECK(host.network(40).str() == "203.0.113.77/32");  // never wider than it is
+    const Cidr v6 = *Cidr::address("2001:db8:aa:bb:cc:dd:ee:ff");
+    CHECK(v6.network(64).str() == "2001:db8:aa:bb::/64");
+    CHECK(v6.network(47).str() == "2001:db8:aa::/47");
+    CHECK(v6.network(50).str() == "2001:db8:aa::/50");
+    CHECK(Cidr::parse("10.0.0.0/8")->network(16).str() == "10.0.0.0/8");
+}
+
+TEST_CASE("key() is the hex network and prefix of the tables' _cidr column", "[cidr]") {
+    CHECK(Cidr::parse("203.0.113.0/24")->key() == "CB007100/24");
+    CHECK(Cidr::parse("10.1.2.3/8")->key() == "0A000000/8");
+    CHECK(Cidr::parse("0.0.0.0/0")->key() == "00000000/0");
+    CHECK(Cidr::address("192.0.2.255")->key() == "C00002FF/32");
+    CHECK(Cidr::parse("2001:db8:aa::/48")->key() == "20010DB800AA00000000000000000000/48");
+    CHECK(Cidr::parse("2001:DB8:AB::1/47")->key() == "20010DB800AA00000000000000000000/47");
+    CHECK(Cidr::parse("::/0")->key() == "00000000000000000000000000000000/0");
 }

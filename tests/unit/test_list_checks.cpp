@@ -44,7 +44,7 @@ class RecordingContext final : public CheckContext {
 public:
     RecordingContext(const Request& r, const Config& c, db::Session& s)
         : CheckContext(r, c, s, 1000, 1, 7) {}
-    void log_decision(std::string_view token, std::string_view) override {
+    void log_decision_tail(std::string_view token, std::string_view) override {
         tokens.emplace_back(token);
     }
     std::vector<std::string> tokens;
@@ -170,8 +170,8 @@ TEST_CASE("a list's row lookup is its match on the request's keys, live rows onl
     const Request r = ipv4_request();  // the context keeps a reference
     db::Session unconnected{db::Settings{}};
     RecordingContext ctx(r, c, unconnected);
-    for (const ListSpec* spec : {&kWhitelist, &kWhitelistSender, &kWhitelistDnsname, &kBlacklist,
-                                 &kBlacklistSender, &kBlacklistDnsname}) {
+    for (const ListSpec* spec : {&kWhitelistSender, &kWhitelistDnsname, &kBlacklistSender,
+                                 &kBlacklistDnsname}) {
         const auto lookup = ListLookupCheck(*spec).row_lookup(ctx);
         REQUIRE(lookup);
         CHECK(std::string(lookup->table) == spec->table);
@@ -194,4 +194,53 @@ TEST_CASE("a list the request cannot match asks nothing and does not match", "[l
     CHECK(ctx.tokens.empty());
     // One that can match asks the database (here: fails, as it is not connected).
     CHECK_THROWS_AS(WhitelistCheck().run(ctx), db::Error);
+}
+
+TEST_CASE("the IP lists' candidates are the keys of every network holding the client", "[lists]") {
+    const auto keys = network_candidates(ipv4_request());  // 192.0.2.10
+    REQUIRE(keys.size() == 33);
+    CHECK(keys.front() == db::Param{"C000020A/32"});
+    CHECK(keys[8] == db::Param{"C0000200/24"});
+    CHECK(keys[31] == db::Param{"80000000/1"});
+    CHECK(keys.back() == db::Param{"00000000/0"});
+    Request v6;
+    v6.ip = "2001:db8:aa::25";
+    const auto v6_keys = network_candidates(v6);
+    REQUIRE(v6_keys.size() == 129);
+    CHECK(v6_keys.front() == db::Param{"20010DB800AA00000000000000000025/128"});
+    CHECK(v6_keys[128 - 48] == db::Param{"20010DB800AA00000000000000000000/48"});
+    Request no_address = ipv4_request();
+    for (const char* ip : {"", "unknown", "192.0.2.0/24"}) {
+        no_address.ip = ip;
+        INFO(ip);
+        CHECK(network_candidates(no_address).empty());
+    }
+}
+
+TEST_CASE("the IP lists ask for the literal keys or a CIDR row, in one condition", "[lists]") {
+    Config c;
+    const Request r = ipv4_request();
+    db::Session unconnected{db::Settings{}};
+    RecordingContext ctx(r, c, unconnected);
+    for (const ListSpec* spec : {&kWhitelist, &kBlacklist}) {
+        const auto lookup = ListLookupCheck(*spec).row_lookup(ctx);
+        REQUIRE(lookup);
+        CHECK(std::string(lookup->table) == spec->table);
+        std::string marks = "?";
+        for (int i = 1; i < 33; ++i) marks += ",?";
+        CHECK(lookup->condition == "(" + std::string(spec->match) + " OR _cidr IN (" + marks +
+                                       ")) AND " + not_expired());
+        auto expected = spec->keys(r);
+        const auto networks = network_candidates(r);
+        expected.insert(expected.end(), networks.begin(), networks.end());
+        expected.emplace_back(1000LL);
+        CHECK(lookup->params == expected);
+    }
+    // A client_address that is no address (a broken client) keeps the literal lookup only.
+    Request odd = ipv4_request();
+    odd.ip = "no-address";
+    RecordingContext odd_ctx(odd, c, unconnected);
+    const auto lookup = ListLookupCheck(kWhitelist).row_lookup(odd_ctx);
+    REQUIRE(lookup);
+    CHECK(lookup->condition == std::string(kWhitelist.match) + " AND " + not_expired());
 }

@@ -38,7 +38,7 @@ TEST_CASE("connections: current is opened minus closed", "[stats]") {
     stats.connection_opened();
     stats.connection_opened();
     stats.connection_opened();
-    stats.connection_closed();
+    stats.connection_closed(CloseReason::Peer);
     stats.refused_acl();
     stats.refused_limit();
     stats.refused_limit();

@@ -23,7 +23,7 @@ std::vector<db::Param> dnsname_key(const Request& r) {
 
 const ListSpec kWhitelist{
     "whitelist", [](const Config& c) { return c.whitelisting == 1; },
-    "whitelist", "_whitelist IN (?,?,?,?)", address_candidates, Decision::Accept};
+    "whitelist", "_whitelist IN (?,?,?,?)", address_candidates, Decision::Accept, true};
 
 const ListSpec kWhitelistSender{
     "whitelist_sender",
@@ -37,7 +37,7 @@ const ListSpec kWhitelistDnsname{
 
 const ListSpec kBlacklist{
     "blacklist", [](const Config& c) { return c.blacklisting == 1; },
-    "blacklist", "_blacklist IN (?,?,?,?)", address_candidates, Decision::Blacklist};
+    "blacklist", "_blacklist IN (?,?,?,?)", address_candidates, Decision::Blacklist, true};
 
 const ListSpec kBlacklistSender{
     "blacklist_sender",
@@ -54,9 +54,18 @@ ListLookupCheck::ListLookupCheck(const ListSpec& spec) : spec_(spec) {}
 std::optional<RowLookup> ListLookupCheck::row_lookup(const CheckContext& ctx) const {
     std::vector<db::Param> keys = spec_.keys(ctx.request);
     if (keys.empty()) return std::nullopt;
+    std::string match = spec_.match;
+    if (spec_.cidr_rows) {
+        const std::vector<db::Param> networks = network_candidates(ctx.request);
+        if (!networks.empty()) {
+            std::string marks(2 * networks.size() - 1, ',');
+            for (std::size_t i = 0; i < marks.size(); i += 2) marks[i] = '?';
+            match = "(" + match + " OR _cidr IN (" + marks + "))";
+            keys.insert(keys.end(), networks.begin(), networks.end());
+        }
+    }
     keys.emplace_back(static_cast<long long>(ctx.now));
-    return RowLookup{spec_.table, std::string(spec_.match) + " AND " + not_expired(),
-                     std::move(keys)};
+    return RowLookup{spec_.table, match + " AND " + not_expired(), std::move(keys)};
 }
 
 Decision ListLookupCheck::run(CheckContext& ctx) const {

@@ -20,7 +20,10 @@
 //   Matching, as in the reference, except for the fixes below:
 //   - IP lists: the address or one of the literal netblock strings
 //     a.b.c.% / a.b.%.% / a.%.%.% (address_candidates(); '%' is not a
-//     wildcard there).
+//     wildcard there), or (ours) a CIDR row "203.0.113.0/24",
+//     "2001:db8:aa::/48" holding the address: the table's generated _cidr
+//     column is one of network_candidates() (docs/LISTS.md). Both in one
+//     condition, which the server answers by merging the two indexes.
 //   - sender lists: the full sender or "@domain" (sender_candidates()).
 //   - dnsname lists: "client_name LIKE row", the row being the pattern
 //     ('%' any run, '_' one character); client_name "unknown" is never
@@ -58,6 +61,7 @@ struct ListSpec {
     // (no lookup at all).
     std::vector<db::Param> (*keys)(const Request&);
     Decision on_match;                // Accept (whitelists) or Blacklist
+    bool cidr_rows = false;           // the table has _cidr: CIDR rows match too
 };
 
 extern const ListSpec kWhitelist;

@@ -6,6 +6,7 @@
 //   use, not per write.
 #include "policy/checks/list_entries.h"
 
+#include "config/cidr.h"
 #include "log/log.h"
 
 namespace policyd {
@@ -78,6 +79,15 @@ std::string list_key(const Request& r, bool netblock) {
 std::vector<db::Param> address_candidates(const Request& r) {
     auto or_ip = [&](const std::string& net) { return net.empty() ? r.ip : net; };
     return {r.ip, or_ip(r.net3), or_ip(r.net2), or_ip(r.net1)};
+}
+
+std::vector<db::Param> network_candidates(const Request& r) {
+    std::vector<db::Param> keys;
+    const std::optional<Cidr> host = Cidr::address(r.ip);
+    if (!host) return keys;
+    keys.reserve(host->prefix + 1);
+    for (int bits = host->prefix; bits >= 0; --bits) keys.emplace_back(host->network(bits).key());
+    return keys;
 }
 
 std::vector<db::Param> sender_candidates(const Request& r) {

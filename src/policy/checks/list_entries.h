@@ -22,6 +22,8 @@
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
 //     and recipient_candidates() for the recipient side of rcpt_acl.
+//   - network_candidates(): the _cidr keys of every network that holds
+//     the client, which CIDR rows of the IP lists match (ours).
 //   - list_key(), list_client(), blacklist_client(): the key an automatic
 //     entry is written under, host or netblock, and never '' (reference
 //     Q1, Q4, Q7), and the write of that entry.
@@ -73,6 +75,13 @@ std::string list_key(const Request& request, bool netblock);
 // statement "IN (?,?,?,?)": unset netblocks repeat the IP instead of the
 // reference's '' (which made a blank row match every IPv6 client, Q5).
 std::vector<db::Param> address_candidates(const Request& request);
+
+// The whitelist/blacklist _cidr keys (Cidr::key(), DATABASE.mysql) of
+// every network holding the client address, one per prefix length: 33
+// for IPv4 (/32 ... /0), 129 for IPv6; none when client_address is not an
+// address. A CIDR row matches when its key is among them: an indexed "IN"
+// instead of a scan of every row for "contains".
+std::vector<db::Param> network_candidates(const Request& request);
 
 // "@domain" and the full sender, for "IN (?,?)". The null sender offers
 // "@" and "<>", as in the reference.

@@ -43,9 +43,10 @@ Decision RecipientThrottleCheck::run(CheckContext& ctx) const {
     const long long now = ctx.now;
     auto log = [&](const std::string& token, long long cur, long long max, long long tot,
                    long long threshold) {
-        ctx.log_line(ctx.decision_head("throttle_rcpt=" + token) + ", count=" +
-                     std::to_string(cur) + "/" + std::to_string(max) + "(" + std::to_string(tot) +
-                     "), threshold=" + std::to_string(threshold) + "%");
+        ctx.log_decision_tail("throttle_rcpt=" + token,
+                              ", count=" + std::to_string(cur) + "/" + std::to_string(max) + "(" +
+                                  std::to_string(tot) + "), threshold=" +
+                                  std::to_string(threshold) + "%");
     };
     const std::optional<db::Row> after =
         ctx.db.query_row(kDecide.sql(), kDecide.bind({{"now", now},

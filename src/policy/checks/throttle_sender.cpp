@@ -159,13 +159,13 @@ public:
     // new(a), clear(a), update(x) and the size abuse(f): thresholds given.
     void line(const std::string& token, const SenderRow& max, const Shown& s,
               const std::string& thresholds) const {
-        ctx_.log_line(ctx_.decision_head(token) + figures(max, s) + thresholds + tail());
+        ctx_.log_decision_tail(token, figures(max, s) + thresholds + tail());
     }
     // abuse(f) / blacklisted(f) for a refusal: HOST and ENVELOPE add abuse=.
     void refusal(const std::string& token, const SenderRow& r) const {
-        std::string text = ctx_.decision_head(token) + figures(r, as_read(r));
+        std::string text = figures(r, as_read(r));
         if (key_.mode != Mode::Sasl) text += ", abuse=" + std::to_string(r.abuse_tot);
-        ctx_.log_line(text + thresholds_of(r) + tail());
+        ctx_.log_decision_tail(token, text + thresholds_of(r) + tail());
     }
 
     static Shown as_read(const SenderRow& r) {
