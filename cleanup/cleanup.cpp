@@ -138,6 +138,12 @@ int main(int argc, char** argv) {
         }
         ++ran;
         result.ran = true;
+        if (!task.refused.empty()) {
+            ++failed;
+            result.error = task.refused;
+            log::line("error: " + task.table + ": " + task.refused);
+            continue;
+        }
         log::line(task.message);
         if (log::debug_enabled(2)) log::line("DEBUG: fd: 0, db_deletequery(): " + describe(task));
         std::uint64_t deleted = 0;

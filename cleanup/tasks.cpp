@@ -22,13 +22,22 @@ std::string in_parens(long long value) { return " (" + std::to_string(value) + "
 Task past_expire(std::string table, std::vector<std::string> key_columns, std::string message,
                  long long now) {
     return Task{std::move(table), std::move(key_columns), "_expire != 0 AND _expire <= ?",
-                {now}, std::move(message) + in_parens(now), {}};
+                {now}, std::move(message) + in_parens(now), {}, {}};
+}
+
+// Why an age of `age` seconds named `age_key` cannot be used at `now`;
+// "" when it can: positive, and leaving a cut-off of at least 0.
+std::string unusable_age(long long now, long age, const std::string& age_key) {
+    if (age > 0 && age <= now) return {};
+    return age_key + " is " + std::to_string(age) +
+           " seconds, not a positive age up to the current time; the task is refused";
 }
 
 // Module state unused for `age` seconds (cut-off NOW - age), in the
-// reference's "older than <days> days (<cut-off>)" wording. It does not
-// run while `switch_off` names a switch that is off, nor when the age key
-// `age_key` is 0 (the reference would have deleted every row).
+// reference's "older than <days> days (<cut-off>)" wording; the days are
+// rounded down, so every row deleted is older than the age logged. It does
+// not run while `switch_off` names a switch that is off, nor when the age
+// key `age_key` is 0 (the reference would have deleted every row).
 Task older_than(std::string table, std::vector<std::string> key_columns, std::string condition,
                 long long now, long age, const std::string& what, std::string switch_off,
                 const std::string& age_key) {
@@ -37,7 +46,7 @@ Task older_than(std::string table, std::vector<std::string> key_columns, std::st
                                               : std::string();
     return Task{std::move(table), std::move(key_columns), std::move(condition), {now - age},
                 "expiring " + what + " older than " + days(age) + " days" + in_parens(now - age),
-                std::move(skipped)};
+                std::move(skipped), unusable_age(now, age, age_key)};
 }
 
 std::string off_unless(long flag, const char* key) {
@@ -73,6 +82,7 @@ std::vector<Task> cleanup_tasks(const Config& c, std::time_t now_t) {
                      {now - kInstanceAge},
                      "expiring throttlesender instances older than 1 hour" +
                          in_parens(now - kInstanceAge),
+                     {},
                      {}});
     tasks.push_back(older_than("throttle_rcpt", {"_rcpt"}, "_date < ?", now,
                                c.recipient_inactive_expire, "throttlerecipient records",
@@ -97,7 +107,8 @@ std::vector<Task> cleanup_tasks(const Config& c, std::time_t now_t) {
                      "expiring distributed origin records older than " +
                          std::to_string(c.distributed_origin_time) + " seconds" +
                          in_parens(now - c.distributed_origin_time),
-                     {}});
+                     {},
+                     unusable_age(now, c.distributed_origin_time, "DISTRIBUTED_ORIGIN_TIME")});
     return tasks;
 }
 

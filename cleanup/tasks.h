@@ -13,6 +13,13 @@
 //   SENDER_INACTIVE_EXPIRE says. docs/CLEANUP.md lists every task and
 //   difference.
 //
+//   An age-based task whose age is not a positive number of seconds that
+//   leaves a cut-off in 1970..NOW is refused (Task::refused), whatever the
+//   configuration reader let through: a negative or wrapped age would put
+//   the cut-off in the future and delete every row, fresh ones included.
+//   A task that runs deletes only rows older than its cut-off, NOW - age,
+//   and its message never states an age greater than that.
+//
 //   expire() deletes one task's rows in batches without ever holding locks
 //   on rows it does not delete: a plain (non-locking) SELECT reads up to
 //   `batch` keys of matching rows, then one short transaction deletes each
@@ -38,6 +45,7 @@ struct Task {
     std::vector<db::Param> params;         // bound to the condition's ?s
     std::string message;                   // the "expiring ..." log line
     std::string skipped;                   // why it does not run; "" when it runs
+    std::string refused;                   // why it must not run (a failure); "" if fine
 };
 
 std::vector<Task> cleanup_tasks(const Config& config, std::time_t now);

@@ -15,8 +15,10 @@
 # policyd-bench drives every server.
 #
 # For each innodb_flush_log_at_trx_commit in $BENCH_FLUSH (set on the running server), each mix
-# and each of $BENCH_ROUNDS rounds, every server in turn (A B C A B C ...), each run:
-#   1. a fresh database (bench-lib.sh: policyd_bench with the list rows; sqlgrey's own emptied);
+# and each of $BENCH_ROUNDS rounds, every server in turn, the order rotated by one each round
+# (A B C, B C A, C A B, ...), each run:
+#   1. a fresh database (bench-lib.sh: policyd_bench with the list rows; sqlgrey's own emptied),
+#      and mariadbd idle (under 5 % of a core for 0.5 s, at most 10 s of waiting);
 #   2. the server on a free loopback port (policyd: the shipped policyd.conf with the mix's
 #      switches, TRIPLET_TIME=0; peers: their equivalent, bench-peers.sh);
 #   3. not measured: for mixes of retried triplets (retry, all-modules) every triplet of the
@@ -115,10 +117,25 @@ bench_mariadb_start
 flush_before=$("$repo/scripts/mariadb.sh" sql -N -e "SELECT @@GLOBAL.innodb_flush_log_at_trx_commit")
 mariadb_pid=$(cat "$WORKDIR/mariadbd.pid")
 
-servers_for() {  # mix
-  echo policyd
-  if [ -n "$baseline_build" ]; then echo baseline; fi
-  if [ "$peers" = 1 ]; then peers_for "$1"; fi
+# The servers of a mix, rotated by the round: round 1 starts with this build, round 2 with the
+# next server, and so on, so no server always runs first or right after the same one.
+servers_for() {  # mix round
+  local all=(policyd) i
+  if [ -n "$baseline_build" ]; then all+=(baseline); fi
+  if [ "$peers" = 1 ]; then read -r -a more <<<"$(peers_for "$1")"; all+=("${more[@]}"); fi
+  for i in "${!all[@]}"; do echo "${all[(i + $2 - 1) % ${#all[@]}]}"; done
+}
+
+# Wait (at most 10 s) until mariadbd has used under 5 % of a core for half a second: a run
+# must not pay for the purge and page flushing of the one before.
+mariadb_settle() {
+  local i before after
+  for i in $(seq 1 20); do
+    before=$(awk '{print $14 + $15}' "/proc/$mariadb_pid/stat")
+    sleep 0.5
+    after=$(awk '{print $14 + $15}' "/proc/$mariadb_pid/stat")
+    [ $((after - before)) -le $(($(getconf CLK_TCK) / 40)) ] && return 0
+  done
 }
 
 start_server() {  # name port conf log
@@ -142,6 +159,7 @@ run_one() {  # flush mix server round
   port=$(free_port)
   conf=$runs/$tag.conf
   bench_policyd_conf "$conf" "$port" "$2"
+  mariadb_settle
   start_server "$3" "$port" "$conf" "$runs/$tag.log"
   load_mix=$(bench_mix_of "$2")
   run_id=c$4$RANDOM
@@ -171,7 +189,7 @@ for flush in $flushes; do
     die "the server did not take innodb_flush_log_at_trx_commit=$flush"
   for mix in $mixes; do
     for round in $(seq 1 "$rounds"); do
-      for server in $(servers_for "$mix"); do
+      for server in $(servers_for "$mix" "$round"); do
         run_one "$flush" "$mix" "$server" "$round"
       done
     done

@@ -2,7 +2,7 @@
 """scripts/bench_compare.py - the tables of scripts/bench-compare.sh from its runs' JSON.
 
 Usage: bench_compare.py RUNS_DIR SUMMARY_JSON [--baseline-label L] [--flushes "1 2"]
-                        [--mixes "new retry ..."] [--rounds N]
+                        [--mixes "new retry ..."] [--rounds N] [--markdown]
 
 RUNS_DIR holds one policyd-bench JSON per run, named FLUSH.MIX.SERVER.ROUND.json (the seeding
 runs, .seed1/.seed2.json, are not read). For every flush setting and mix it prints one row per
@@ -11,7 +11,9 @@ round (median, and the range when there are several rounds), MariaDB Questions p
 mariadbd CPU microseconds per request and policyd's over the server's (within each round; only
 for servers that send statements), the server process's own CPU per request, and the replies by
 verdict (policyd-bench's classes, summed over the rounds). A round missing a server's run leaves
-that round out of its ratios. SUMMARY_JSON gets the same figures as one object.
+that round out of its ratios. SUMMARY_JSON gets the same figures as one object. --markdown
+prints the tables as Markdown (for docs/PERFORMANCE.md), e.g. again from a finished run's
+BUILDDIR/work/bench-compare/runs.
 """
 
 import argparse
@@ -123,30 +125,42 @@ def verdict_text(verdicts):
     return ", ".join("%s %.0f%%" % (v, 100.0 * n / total) for v, n in verdicts.items() if n)
 
 
-def print_tables(summary, labels, flushes, mixes, out=sys.stdout):
+COLUMNS = ("mix", "server", "req/s", "policyd/it", "stmt/req", "db us/req", "db cpu policyd/it",
+           "srv us/req", "verdicts")
+TEXT_ROW = "%-12s %-18s %8s %-20s %8s %9s %-20s %10s  %s"
+LEGEND = ("policyd/it: this build's figure over that server's, within each round (median"
+          " [range]); for db cpu, mariadbd CPU per request (below 1: this build costs the"
+          " database less). stmt/req = MariaDB Questions per request; db and srv us/req ="
+          " mariadbd's and the server process's CPU microseconds per request.")
+
+
+def cells(mix, server, row, labels):
+    ours = server == "policyd"
+    return (mix, labels.get(server, server), fmt(row["requests_per_second"], ".0f"),
+            "" if ours else ratio_text(row, "throughput_ratio"),
+            fmt(row["statements_per_request"], ".2f"), fmt(row["mariadb_cpu_us_per_request"], ".1f"),
+            "" if ours else ratio_text(row, "mariadb_cpu_ratio"),
+            fmt(row["server_cpu_us_per_request"], ".1f"),
+            verdict_text(row["verdicts"]) +
+            ("  (%d timeouts/errors)" % row["timeouts_errors"] if row["timeouts_errors"] else ""))
+
+
+def print_tables(summary, labels, flushes, mixes, markdown=False, out=sys.stdout):
+    """One table per flush setting: text, or Markdown for docs/PERFORMANCE.md."""
     for flush in flushes:
         if flush not in summary:
             continue
         print("innodb_flush_log_at_trx_commit=%s" % flush, file=out)
-        print("%-12s %-18s %8s %-20s %8s %9s %-20s %9s  %s" % (
-            "mix", "server", "req/s", "policyd/it", "stmt/req", "db us/req", "db cpu policyd/it",
-            "srv us/req", "verdicts"), file=out)
+        if markdown:
+            print("\n| " + " | ".join(COLUMNS) + " |\n" + "|---" * len(COLUMNS) + "|", file=out)
+        else:
+            print(TEXT_ROW % COLUMNS, file=out)
         for mix in mixes:
             for server, row in summary[flush].get(mix, {}).items():
-                print("%-12s %-18s %8s %-20s %8s %9s %-20s %9s  %s%s" % (
-                    mix, labels.get(server, server), fmt(row["requests_per_second"], ".0f"),
-                    ratio_text(row, "throughput_ratio") if server != "policyd" else "",
-                    fmt(row["statements_per_request"], ".2f"),
-                    fmt(row["mariadb_cpu_us_per_request"], ".1f"),
-                    ratio_text(row, "mariadb_cpu_ratio") if server != "policyd" else "",
-                    fmt(row["server_cpu_us_per_request"], ".1f"), verdict_text(row["verdicts"]),
-                    "  (%d timeouts/errors)" % row["timeouts_errors"] if row["timeouts_errors"] else ""),
-                    file=out)
+                c = cells(mix, server, row, labels)
+                print("| " + " | ".join(c) + " |" if markdown else TEXT_ROW % c, file=out)
         print(file=out)
-    print("policyd/it: this build's figure over that server's, within each round (median"
-          " [range]); for db cpu, mariadbd CPU per request (below 1: this build costs the"
-          " database less). stmt/req = MariaDB Questions per request; db and srv us/req ="
-          " mariadbd's and the server process's CPU microseconds per request.", file=out)
+    print(LEGEND, file=out)
 
 
 def main(argv):
@@ -157,12 +171,13 @@ def main(argv):
     p.add_argument("--flushes", default="1 2")
     p.add_argument("--mixes", default="new retry throttled all-modules")
     p.add_argument("--rounds", type=int, default=0)
+    p.add_argument("--markdown", action="store_true", help="Markdown tables instead of text")
     a = p.parse_args(argv)
     summary = summarize(load_runs(a.runs))
     labels = {"policyd": "policyd", "baseline": "baseline " + a.baseline_label}
     with open(a.summary, "w") as f:
         json.dump({"baseline": a.baseline_label, "rounds": a.rounds, "flush": summary}, f, indent=1)
-    print_tables(summary, labels, a.flushes.split(), a.mixes.split())
+    print_tables(summary, labels, a.flushes.split(), a.mixes.split(), a.markdown)
     return 0
 
 

@@ -12,7 +12,7 @@
 # instances (scripts/mariadb.sh, tests/e2e/postfix.sh), never the system ones.
 set -euo pipefail
 
-packages=(g++ make autoconf automake pkg-config libmysqlcppconn-dev libevent-dev
+packages=(g++ make autoconf automake pkg-config libmysqlcppconn-dev libevent-dev libssl-dev
           libboost-program-options-dev catch2 mariadb-server mariadb-client python3
           postfix swaks procps bsdutils util-linux clang-14 libclang-rt-14-dev
           python3-prometheus-client)

@@ -123,6 +123,12 @@ Request normalize(const Attributes& attrs, int greylist_hostaddr)
     r.helo = extracted(attrs, "helo_name");
     r.size = extracted(attrs, "size");
     r.sasl = extracted(attrs, "sasl_username");
+    if (const auto sender = attrs.get("sender")) {
+        r.sender_full = extract(*sender);
+        if (r.sender_full.empty())
+            r.sender_full = "<>";
+    }
+    r.sasl_full = extract(attrs.get("sasl_username").value_or(std::string_view{}));
     r.instance = extracted(attrs, "instance");
     return r;
 }

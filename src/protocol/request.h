@@ -34,6 +34,11 @@ struct Request {
     std::string size;          // size (filtered string); "" if absent
     std::string sasl;          // sasl_username (filtered); "" if absent
     std::string instance;      // instance (filtered); "" if absent
+    // sender and sasl_username filtered like the two above but not cut to
+    // the reference's 64-byte row, for keys of our own (distributed_origin),
+    // where two long values sharing a prefix must never count as one.
+    std::string sender_full;   // "<>" if empty; "" if absent
+    std::string sasl_full;
     // No protocol_state: no check looks at it (modules.md §1.2, Q33). No
     // local parts: the reference computed them but no module read them.
 };

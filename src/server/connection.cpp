@@ -142,8 +142,12 @@ bool Connection::frame_input(std::size_t max_in_flight, std::size_t max_bytes,
             log::line("warning: request from " + peer_ + " exceeds MAX_REQUEST_SIZE (" +
                       std::to_string(server_.config()->max_request_size) +
                       " bytes), closing the connection");
-            server_.close_connection(id_, CloseReason::TooLarge);
-            return false;
+            // The complete requests before it are decided and must be
+            // answered, in order, before the close: drain without reading.
+            draining_ = true;
+            close_reason_ = CloseReason::TooLarge;
+            event_del(read_event_);
+            return !close_if_done();
         }
         // A short read emptied the socket (nearly always: Postfix sends one
         // request and waits); skip the recv() that would only say EAGAIN.
@@ -293,7 +297,7 @@ bool Connection::close_if_done() {
     if (!draining_ || !in_flight_.empty() || !unsent_.empty() ||
         evbuffer_get_length(bufferevent_get_output(bev_)) > 0)
         return false;
-    server_.close_connection(id_, CloseReason::Peer);
+    server_.close_connection(id_, close_reason_);
     return true;
 }
 

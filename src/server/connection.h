@@ -11,8 +11,10 @@
 //     open      reading; requests may be in flight (pipelining)
 //     held      reading paused: too many requests in flight or the client
 //               is not reading its replies; resumes when they drain
-//     draining  the peer closed its side, or the server is stopping: no more
-//               reading; the connection closes once every reply is written
+//     draining  the peer closed its side, the server is stopping, or a
+//               request exceeded MAX_REQUEST_SIZE: no more reading; the
+//               connection closes once every reply to the complete requests
+//               received before is written
 //
 //   A request still unanswered REQUEST_TIMEOUT after it arrived (database
 //   stalled, workers busy) is answered here by FAILSAFE; the worker's late
@@ -39,6 +41,7 @@
 #include "protocol/framer.h"
 #include "policy/pipeline.h"
 #include "protocol/request.h"
+#include "stats/stats.h"
 
 namespace policyd {
 
@@ -112,6 +115,10 @@ private:
     std::string unsent_;  // replies in order, "\n\n"-terminated, until flush()
     std::uint64_t next_sequence_ = 0;
     bool draining_ = false;
+    // Why the connection closes once drained: the peer half-closed (or the
+    // server stops, which close_connection() tells apart), or a request
+    // exceeded MAX_REQUEST_SIZE after complete ones that are answered first.
+    CloseReason close_reason_ = CloseReason::Peer;
     // When the request now being received started to arrive.
     std::optional<std::chrono::steady_clock::time_point> partial_since_;
 };

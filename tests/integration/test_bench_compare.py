@@ -3,10 +3,11 @@
 Runs the comparison of scripts/bench-compare.sh briefly, with this build's daemon as its own
 baseline, in a scratch BUILDDIR (links to the built daemon and policyd-bench) whose private
 MariaDB the script starts on a free port and stops. Checks what it reports, never how fast:
-every round of every server ran, in turn (A B A B), under both flush settings; both servers
+every round of every server ran, in turn and the order rotated each round (A B, B A),
+under both flush settings; both servers
 send the same number of statements per request (it is one binary); the ratios come from those
 runs; the throttled mix's measured requests are all refusals and the retried triplets all
-pass. The peers (--peers) are not run here: they are Debian packages the suite does not
+pass; the Markdown rendering has a row per server. The peers (--peers) are not run here: they are Debian packages the suite does not
 install; their reply spellings are checked by test_bench.py and the unit tests.
 """
 
@@ -15,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 
 import lib
@@ -56,8 +58,10 @@ def test_baseline_runs_alternate_under_both_flush_settings():
         runs = os.path.join(build, "work", "bench-compare", "runs")
         order = sorted((n for n in os.listdir(runs) if n.endswith(".json") and ".seed" not in n),
                        key=lambda n: os.path.getmtime(os.path.join(runs, n)))
+        # round 1 starts with this build, round 2 with the baseline
         expected = ["%s.%s.%s.%d.json" % (f, m, s, r) for f in "12" for m in ("retry", "throttled")
-                    for r in (1, 2) for s in ("policyd", "baseline")]
+                    for r, servers in ((1, ("policyd", "baseline")), (2, ("baseline", "policyd")))
+                    for s in servers]
         lib.eq(order, expected, "the runs, in the order they were made")
 
         with open(os.path.join(build, "work", "bench-compare", "summary.json")) as f:
@@ -78,5 +82,14 @@ def test_baseline_runs_alternate_under_both_flush_settings():
                     v = row["verdicts"]
                     lib.ok(v[want] > 0 and sum(v.values()) == v[want],
                            "%s/%s: every measured reply %s: %s" % (flush, mix, want, v))
+        # The same figures again as Markdown, for docs/PERFORMANCE.md.
+        md = subprocess.run([sys.executable, os.path.join(lib.REPO, "scripts", "bench_compare.py"),
+                             runs, os.path.join(root, "again.json"), "--markdown",
+                             "--mixes", "retry throttled", "--baseline-label", "X"],
+                            stdout=subprocess.PIPE, check=True).stdout.decode()
+        rows = [line for line in md.splitlines() if line.startswith("| retry ") or line.startswith("| throttled ")]
+        lib.eq(len(rows), 8, "Markdown rows (2 flush settings x 2 mixes x 2 servers):\n" + md)
+        lib.ok(all(r.count(" | ") == 8 for r in rows), "nine cells a row:\n" + md)
+        lib.ok(any("| baseline X |" in r for r in rows), "the baseline's label:\n" + md)
     finally:
         shutil.rmtree(root, ignore_errors=True)

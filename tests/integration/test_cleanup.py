@@ -2,8 +2,8 @@
 
 Every table cleanup touches is seeded with rows that must go and rows that must stay (times
 relative to UNIX_TIMESTAMP()), cleanup runs once with the test's policyd.conf, and the rows
-left are compared exactly. Also: the switches that keep module state, batches larger than one
-round, a failing table that does not stop the others, an unreachable database, and cleanup
+left are compared exactly. Also: the switches that keep module state, ages that 1.x wrapped
+or took negative (nothing deleted, exit 255), batches larger than one round, a failing table that does not stop the others, an unreachable database, and cleanup
 running while a daemon writes the same table.
 """
 
@@ -171,6 +171,21 @@ def test_usage_and_bad_config():
                        stderr=subprocess.STDOUT)
     lib.eq(p.returncode, 255, "unreadable config")
     lib.ok(b"fopen(): No such file or directory: /nonexistent/policyd.conf" in p.stdout, p.stdout)
+
+
+def test_wrapping_or_negative_ages_delete_nothing():
+    # 1.x wrapped 100Y to a negative age, logged "older than -12510 days" and deleted every
+    # triplet, fresh ones included, then exited 0
+    seed()
+    before = lib.sql("SELECT COUNT(*) FROM triplet")
+    for key, value in [("TRIPLET_AUTH_TIMEOUT", "100Y"), ("TRIPLET_AUTH_TIMEOUT", "25000d"),
+                       ("TRIPLET_UNAUTH_TIMEOUT", "-2d"), ("SENDER_INACTIVE_EXPIRE", "-1d")]:
+        status, out = run_cleanup({key: value})
+        lib.eq(status, 255, "exit status with %s=%s (output: %s)" % (key, value, out[-300:]))
+        lib.ok("%s: %s" % (key, value) in out and "is out of range: use 0..10Y" in out, out[-300:])
+        lib.ok("expiring" not in out, "no task ran: %s" % out[-300:])
+        lib.eq(lib.sql("SELECT COUNT(*) FROM triplet"), before, "triplets kept")
+    lib.eq(lib.sql("SELECT COUNT(*) FROM throttle"), [["2"]], "throttle rows kept")
 
 
 def test_safe_while_a_daemon_writes_the_same_table():

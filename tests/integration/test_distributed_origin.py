@@ -59,6 +59,23 @@ def test_limit_plus_one_origin_refused_then_every_origin_of_the_key():
            "block line with origins=4:\n" + log)
 
 
+def test_long_keys_sharing_a_prefix_stay_distinct():
+    # eight SASL users (and eight senders) sharing their first 60 characters, one address each,
+    # LIMIT=5: each key has one origin, so all are accepted. Keys cut to the reference's
+    # 64-byte row (50 characters of sasl_username) merged into one key refused from the 6th on.
+    prefix = "a" * 60
+    with lib.Daemon(conf(limit=5)) as d:
+        for i in range(8):
+            lib.eq(ask(d, "192.0.2.%d" % (i + 1), sasl="%s%d" % (prefix, i)), DUNNO,
+                   "SASL user %d" % i)
+        for i in range(8):
+            lib.eq(ask(d, "198.51.100.%d" % (i + 1), sender="%s%d@example.com" % (prefix, i)),
+                   DUNNO, "sender %d" % i)
+    keys = lib.sql("SELECT _key, COUNT(*) FROM distributed_origin GROUP BY _key")
+    lib.eq(len(keys), 16, "sixteen keys: %r" % keys)
+    lib.ok(all(len(k) <= 60 and n == "1" for k, n in keys), "each fits _key, one origin: %r" % keys)
+
+
 def test_origins_older_than_the_span_do_not_count():
     with lib.Daemon(conf()) as d:
         for ip in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):

@@ -90,7 +90,9 @@ def test_injection_attempts_are_stored_literally_and_touch_nothing_else():
     lib.ok(all(r[3] == "0" for r in rows), "no counter was touched")
     lib.eq(lib.sql("SELECT _host,_from,_count FROM triplet WHERE _rcpt='sentinel@example.org'"),
            [["10.9.8", "x@sentinel.example", "7"]], "the unrelated row is unchanged")
-    bad = [l for l in out.splitlines() if l.startswith(("error", "mysql", "warning"))
+    # start-up warnings about the file (the reference's CONN_ACL) are not about the requests
+    bad = [l for l in out.splitlines() if (l.startswith(("error", "mysql", "warning"))
+                                          and "policyd.conf:" not in l)
            or "SQL" in l or "syntax" in l]
     lib.eq(bad[:3], [], "no SQL error logged")
 

@@ -56,6 +56,28 @@ def test_request_over_size_limit_closes_connection():
         lib.eq(d.request(), GREY, "a normal request afterwards")
 
 
+def test_requests_before_an_oversized_one_are_answered_before_the_close():
+    # five complete requests and an oversized one in the same write: the five are decided
+    # and must be answered, in order, before the connection closes (as on a SIGTERM drain)
+    pad = b"".join(b"x_attribute_%04d=%s\n" % (i, b"v" * 40) for i in range(1300))  # ~78 KB
+    oversized = lib.request_bytes().rstrip(b"\n") + b"\n" + pad + b"\n"
+    lib.sql("INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('203.0.113.7','it',0)")
+    white = {1, 3}
+    five = [lib.request_bytes({"client_address": "203.0.113.7" if i in white else "192.0.2.1",
+                               "recipient": "before%d@example.org" % i}) for i in range(5)]
+    with lib.Daemon() as d:
+        c = d.connect(timeout=10)
+        c.send(b"".join(five) + oversized)
+        got = [c.reply(timeout=10) for _ in range(5)]
+        lib.eq(got, ["action=dunno" if i in white else GREY for i in range(5)],
+               "the five replies, in order")
+        lib.eq(c.reply(timeout=10), lib.CLOSED, "then the connection is closed")
+        out = d.output()
+    lib.eq(triplets("before%"), [["before0@example.org"], ["before2@example.org"],
+                                 ["before4@example.org"]], "the greylisted ones were decided")
+    lib.ok(out.count("exceeds MAX_REQUEST_SIZE") == 1, "one warning line:\n%s" % out[-500:])
+
+
 def test_100_pipelined_requests_answered_in_order():
     # whitelisted clients get dunno, others the greylist defer: an irregular pattern, so any
     # reordering or lost reply shows up in the sequence of replies

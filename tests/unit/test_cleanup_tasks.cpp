@@ -133,3 +133,43 @@ TEST_CASE("a zero age keeps the rows instead of deleting them all", "[cleanup]")
     // the reference skipped instances too when SENDER_INACTIVE_EXPIRE=0 (T23)
     CHECK(nth(tasks, 6).skipped.empty());
 }
+
+TEST_CASE("an age that is not a positive number of seconds refuses its task", "[cleanup]") {
+    // The configuration reader refuses these; cleanup does not rely on it.
+    // 1.x wrapped TRIPLET_AUTH_TIMEOUT=100Y to -1080887296 and deleted every
+    // triplet, logging "older than -12510 days".
+    Config c = shipped();
+    c.triplet_auth_timeout = -1080887296;
+    c.sender_inactive_expire = kNow + 1;  // cut-off before 1970
+    c.distributed_origin_time = -1;
+    const auto tasks = cleanup_tasks(c, kNow);
+    CHECK(nth(tasks, 0).refused ==
+          "TRIPLET_AUTH_TIMEOUT is -1080887296 seconds, not a positive age up to the current "
+          "time; the task is refused");
+    CHECK(nth(tasks, 5).refused.find("SENDER_INACTIVE_EXPIRE is 1000000001 seconds") == 0);
+    CHECK(nth(tasks, 13).refused.find("DISTRIBUTED_ORIGIN_TIME is -1 seconds") == 0);
+    for (std::size_t i : {1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12}) {
+        INFO("task " << i);
+        CHECK(nth(tasks, i).refused.empty());
+    }
+}
+
+TEST_CASE("a task never deletes rows newer than the age it logs", "[cleanup]") {
+    for (long age : {1L, 3599L, 43200L, 86399L, 86400L, 129600L, 30L * 86400, 321408000L}) {
+        INFO("age " << age);
+        Config c = shipped();
+        c.triplet_auth_timeout = age;
+        const auto tasks = cleanup_tasks(c, kNow);
+        const Task& t = nth(tasks, 0);
+        CHECK(t.refused.empty());
+        const long long cutoff = param(t);
+        CHECK(cutoff == kNow - age);
+        // "expiring validated records older than <days> days (<cut-off>)"
+        const std::string prefix = "expiring validated records older than ";
+        REQUIRE(t.message.rfind(prefix, 0) == 0);
+        const long logged_days = std::stol(t.message.substr(prefix.size()));
+        CHECK(logged_days >= 0);
+        CHECK(cutoff <= kNow - logged_days * 86400);  // deleted rows are older than logged
+        CHECK(t.message.find("(" + std::to_string(cutoff) + ")") != std::string::npos);
+    }
+}

@@ -18,6 +18,7 @@
 #include "policy/checks/distributed_origin.h"
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 
 #include <cstring>
 
@@ -50,6 +51,14 @@ const std::string kCountOrigins =
 
 constexpr std::string_view kSaslPrefix = "sasl=";
 
+// distributed_origin._key is char(60). A longer key is stored as its first
+// 27 characters, '#' and 32 hex digits (128 bits) of its SHA-256: the
+// request filter never keeps a '#', so this form never equals a key stored
+// as it is, and two long keys are one only if their digests are.
+constexpr std::size_t kKeyColumn = 60;
+constexpr std::size_t kDigestHex = 32;
+constexpr std::size_t kKeptPrefix = kKeyColumn - 1 - kDigestHex;
+
 // Holds the key's named lock for one decision. Release failures are
 // ignored: the server releases the lock when the connection closes.
 class KeyLock {
@@ -72,10 +81,26 @@ private:
     const std::string& key_;
 };
 
-std::string sender_key(const Request& r) { return r.sender == "<>" ? std::string() : r.sender; }
+std::string sender_key(const Request& r) {
+    return r.sender_full == "<>" ? std::string() : r.sender_full;
+}
 
 std::string sasl_key(const Request& r) {
-    return r.sasl.empty() ? std::string() : std::string(kSaslPrefix) + r.sasl;
+    return r.sasl_full.empty() ? std::string() : std::string(kSaslPrefix) + r.sasl_full;
+}
+
+std::string sha256_hex(std::string_view text, std::size_t digits) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+        throw db::Error("distributed_origin: SHA-256 failed");
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < size && out.size() < digits; ++i) {
+        out += kHex[digest[i] >> 4];
+        out += kHex[digest[i] & 0x0f];
+    }
+    return out;
 }
 
 }  // namespace
@@ -84,6 +109,11 @@ std::string distributed_origin_key(const Request& r, std::string_view keys) {
     if (keys == "sasl") return sasl_key(r);
     if (keys == "sender") return sender_key(r);
     return r.sasl.empty() ? sender_key(r) : sasl_key(r);
+}
+
+std::string distributed_origin_stored_key(const std::string& key) {
+    if (key.size() <= kKeyColumn) return key;
+    return key.substr(0, kKeptPrefix) + "#" + sha256_hex(key, kDigestHex);
 }
 
 std::string distributed_origin_of(std::string_view ip, bool netblock) {
@@ -110,7 +140,9 @@ std::string distributed_origin_of(std::string_view ip, bool netblock) {
 }
 
 std::string distributed_origin_blacklist_entry(const Request& r, const std::string& key) {
-    if (key.empty() || r.sender == "<>" || r.sender.empty()) return {};
+    // blacklist_sender is looked up with the sender cut like 1.x cut it: an
+    // entry for a longer sender would refuse every sender sharing its cut.
+    if (key.empty() || r.sender == "<>" || r.sender.empty() || r.sender != r.sender_full) return {};
     if (key == r.sender || key == std::string(kSaslPrefix) + r.sender) return r.sender;
     return {};
 }
@@ -120,14 +152,15 @@ Decision DistributedOriginCheck::run(CheckContext& ctx) const {
     const std::string key = distributed_origin_key(ctx.request, c.distributed_origin_keys);
     const std::string origin = distributed_origin_of(ctx.request.ip, c.distributed_origin_netblock == 1);
     if (key.empty() || origin.empty()) return Decision::Continue;
+    const std::string stored = distributed_origin_stored_key(key);
 
     const long long now = ctx.now;
     std::uint64_t recorded = 0;
     long long origins = 0;
     {
-        KeyLock lock(ctx.db, key);
-        recorded = ctx.db.execute(kRecordOrigin, {key, origin, now, now});
-        origins = ctx.db.query_int(kCountOrigins, {key, now - c.distributed_origin_time});
+        KeyLock lock(ctx.db, stored);
+        recorded = ctx.db.execute(kRecordOrigin, {stored, origin, now, now});
+        origins = ctx.db.query_int(kCountOrigins, {stored, now - c.distributed_origin_time});
     }
     if (origins <= c.distributed_origin_limit) {
         ctx.log_decision(recorded == 1 ? "distributed_origin=new" : "distributed_origin=update");

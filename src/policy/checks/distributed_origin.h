@@ -32,8 +32,15 @@ namespace policyd {
 // (envelope senders only) or "both" (the SASL user when there is one, else
 // the sender). A SASL user is stored as "sasl=<user>": '=' never survives
 // the request filter, so a forged envelope sender can never add origins to
-// an account. The null sender and empty values are exempt.
+// an account. The null sender and empty values are exempt. Keys are made
+// of the whole values (Request::sender_full, sasl_full), not the reference's
+// cut ones, so long keys sharing a prefix stay apart.
 std::string distributed_origin_key(const Request& request, std::string_view keys);
+
+// What distributed_origin._key (char(60)) holds for `key`: the key itself
+// when it fits, else its first 27 characters, '#' and 32 hex digits of its
+// SHA-256 (exactly 60 characters, distinct for distinct keys).
+std::string distributed_origin_stored_key(const std::string& key);
 
 // The origin of a client address: the canonical address, or with
 // `netblock` its network "a.b.c.0/24" (IPv4) or "<prefix>::/64" (IPv6).
@@ -44,7 +51,8 @@ std::string distributed_origin_of(std::string_view ip, bool netblock);
 // or "" for none: the envelope sender when it is the key, or when the key is
 // a SASL user whose login is that same address. A SASL account abused with
 // other senders blacklists nothing, so it cannot be used to blacklist
-// third-party addresses.
+// third-party addresses; nor does a sender longer than the reference's cut
+// (its blacklist_sender entry would match every sender sharing the cut).
 std::string distributed_origin_blacklist_entry(const Request& request, const std::string& key);
 
 class DistributedOriginCheck final : public Check {
