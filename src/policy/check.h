@@ -140,6 +140,8 @@ public:
     virtual void working_for(const Check&) {}
     // Logs a line verbatim (for the few reference lines with another shape).
     virtual void log_line(std::string_view line);
+    // The text log_decision_tail() logs.
+    std::string decision_text(std::string_view token, std::string_view tail) const;
 
 private:
     std::optional<std::uint64_t> ask_together(const std::vector<std::optional<RowLookup>>& lookups);
