@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -60,6 +61,17 @@ bool connection_lost(int code) {
 // Of those, the losses after which the server may have run the statement:
 // the reply was lost, not the request. A write is not resent after these.
 bool may_have_run(int code) { return code == 2013 || code == 2055 || code == 4031; }
+
+// Whether a statement may change rows (INSERT ... RETURNING comes through
+// query()): its first word, after spaces and parentheses.
+bool writes_rows(const std::string& sql) {
+    std::size_t at = sql.find_first_not_of(" \t\n(");
+    if (at == std::string::npos) return false;
+    std::string word;
+    while (at < sql.size() && std::isalpha(static_cast<unsigned char>(sql[at])))
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[at++])));
+    return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
+}
 
 constexpr int kDeadlock = 1213;  // ER_LOCK_DEADLOCK, also Galera's certification failure
 constexpr int kNeedReprepare = 1615;
@@ -333,7 +345,7 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
 std::vector<Row> Session::query(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
     if (observer_) return observed_query(sql, params);
-    return with_retry(sql, false, [&](sql::PreparedStatement& ps) {
+    return with_retry(sql, writes_rows(sql), [&](sql::PreparedStatement& ps) {
         bind(ps, params);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
         return read_rows(*rs);
@@ -344,7 +356,7 @@ std::vector<Row> Session::observed_query(const std::string& sql, const std::vect
     std::vector<std::string> names;
     std::vector<Row> rows;
     try {
-        rows = with_retry(sql, false, [&](sql::PreparedStatement& ps) {
+        rows = with_retry(sql, writes_rows(sql), [&](sql::PreparedStatement& ps) {
             bind(ps, params);
             std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
             sql::ResultSetMetaData* meta = rs->getMetaData();
