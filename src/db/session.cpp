@@ -313,7 +313,12 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
             if (connection_lost(code)) {
                 const bool was_in_transaction = in_transaction_;
                 lose_connection(describe(e));
-                if (!was_in_transaction && !resent_after_loss && !(writes && sent && may_have_run(code))) {
+                // One server: resent once whatever it was, as always (the loss
+                // is almost always an idle connection killed or a restart);
+                // several: a write whose reply was lost is not resent.
+                const bool maybe_committed = writes && sent && may_have_run(code);
+                if (!was_in_transaction && !resent_after_loss &&
+                    !(maybe_committed && endpoints_.size() > 1)) {
                     resent_after_loss = true;
                     count(counters(), &DatabaseCounters::retries);  // counted where it is resent
                     continue;

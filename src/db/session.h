@@ -18,10 +18,11 @@
 //   waiting for the failed one to come back.
 //
 //   A lost connection (server gone away, KILL, restart, node failure) is
-//   reopened and the statement resent once, unless it may already have
-//   run: a write whose reply was lost (error 2013) is never resent, so no
-//   counter is ever incremented twice (docs/FAILURES.md); it fails as
-//   db::Unavailable and the request gets FAILSAFE. When no server can be
+//   reopened and the statement resent once. With several servers a write
+//   whose reply was lost (error 2013: it may have committed before the
+//   node died) is not resent, so no counter is incremented twice
+//   (docs/FAILURES.md); it fails as db::Unavailable and the request gets
+//   FAILSAFE. With one server it is resent as policyd always did. When no server can be
 //   reached, further attempts are refused without touching the network
 //   until the reconnect back-off has passed, so a database outage costs
 //   each request microseconds, not a connect timeout.
