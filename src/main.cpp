@@ -2,12 +2,15 @@
 //   policyd - Postfix policy daemon, drop-in replacement for policyd 1.x
 // SYNOPSIS
 //   policyd -c /etc/policyd.conf [-t] [-v]
+//   policyd -c /etc/policyd.conf --explain [--explain-attr name=value ...] [< request]
 // DESCRIPTION
 //   Start-up in the order that lets an init system see every failure:
 //   read and validate the configuration, bind the socket, then detach
 //   (DAEMON != 0), write the pid file, drop privileges, start the workers
 //   and serve until SIGTERM. -t checks the configuration and exits 0 or 1;
-//   -v prints the version.
+//   -v prints the version. --explain evaluates one request (standard input,
+//   or the --explain-attr words) and prints why it gets its reply, changing
+//   nothing (explain/explain.h).
 #include <sys/resource.h>
 
 #include <boost/program_options.hpp>
@@ -15,9 +18,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <vector>
 
 #include "config.h"
 #include "config/config.h"
+#include "explain/explain.h"
 #include "log/log.h"
 #include "server/listener.h"
 #include "server/process.h"
@@ -53,6 +59,23 @@ int usage(const po::options_description& options, const char* argv0) {
     return 255;
 }
 
+int run_explain(const Config& config, const po::variables_map& args) {
+    try {
+        ExplainInput input;
+        if (args.count("explain-attr")) {
+            input = explain_input_from_attributes(args["explain-attr"].as<std::vector<std::string>>());
+        } else {
+            std::ostringstream text;
+            text << std::cin.rdbuf();
+            input = explain_input_from_text(text.str());
+        }
+        return explain(config, input, std::cout);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "policyd --explain: " << e.what() << "\n";
+        return 2;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,6 +84,10 @@ int main(int argc, char** argv) {
     options.add_options()
         ("config,c", po::value<std::string>(), "configuration file (policyd.conf)")
         ("test,t", "check the configuration file and exit (0: usable, 1: not)")
+        ("explain", "evaluate one request (policy protocol or a decision log line on standard "
+                    "input) against the database, print why it gets its reply, change nothing")
+        ("explain-attr", po::value<std::vector<std::string>>()->multitoken(),
+         "with --explain: the request as name=value words instead of standard input")
         ("version,v", "print the version and exit")
         ("help,h", "this text");
     po::variables_map args;
@@ -89,6 +116,7 @@ int main(int argc, char** argv) {
         std::cerr << e.what() << "\n";
         return args.count("test") ? 1 : 255;
     }
+    if (args.count("explain") || args.count("explain-attr")) return run_explain(*config, args);
     if (args.count("test")) {
         for (const auto& warning : config->warnings) std::cout << "warning: " << warning << "\n";
         std::cout << path << ": configuration OK\n";

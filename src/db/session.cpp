@@ -208,24 +208,50 @@ auto Session::with_retry(const std::string& sql, Fn&& fn) {
 
 std::vector<Row> Session::query(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
+    if (observer_) return observed_query(sql, params);
     return with_retry(sql, [&](sql::PreparedStatement& ps) {
         bind(ps, params);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-        const unsigned columns = rs->getMetaData()->getColumnCount();
-        std::vector<Row> rows;
-        while (rs->next()) {
-            Row row;
-            row.reserve(columns);
-            for (unsigned c = 1; c <= columns; ++c) {
-                if (rs->isNull(c))
-                    row.emplace_back(std::nullopt);
-                else
-                    row.emplace_back(rs->getString(c).asStdString());
-            }
-            rows.push_back(std::move(row));
-        }
-        return rows;
+        return read_rows(*rs);
     });
+}
+
+std::vector<Row> Session::observed_query(const std::string& sql, const std::vector<Param>& params) {
+    std::vector<std::string> names;
+    std::vector<Row> rows;
+    try {
+        rows = with_retry(sql, [&](sql::PreparedStatement& ps) {
+            bind(ps, params);
+            std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+            sql::ResultSetMetaData* meta = rs->getMetaData();
+            names.clear();
+            for (unsigned c = 1; c <= meta->getColumnCount(); ++c)
+                names.push_back(meta->getColumnLabel(c).asStdString());
+            return read_rows(*rs);
+        });
+    } catch (const Error& e) {
+        observer_->failed(sql, params, e.what());
+        throw;
+    }
+    observer_->statement(sql, params, names, &rows, rows.size());
+    return rows;
+}
+
+std::vector<Row> Session::read_rows(sql::ResultSet& rs) {
+    const unsigned columns = rs.getMetaData()->getColumnCount();
+    std::vector<Row> rows;
+    while (rs.next()) {
+        Row row;
+        row.reserve(columns);
+        for (unsigned c = 1; c <= columns; ++c) {
+            if (rs.isNull(c))
+                row.emplace_back(std::nullopt);
+            else
+                row.emplace_back(rs.getString(c).asStdString());
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
 }
 
 std::optional<Row> Session::query_row(const std::string& sql, const std::vector<Param>& params) {
@@ -243,10 +269,22 @@ long long Session::query_int(const std::string& sql, const std::vector<Param>& p
 
 std::uint64_t Session::execute(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
-    return with_retry(sql, [&](sql::PreparedStatement& ps) {
-        bind(ps, params);
-        return static_cast<std::uint64_t>(ps.executeUpdate());
-    });
+    auto run = [&] {
+        return with_retry(sql, [&](sql::PreparedStatement& ps) {
+            bind(ps, params);
+            return static_cast<std::uint64_t>(ps.executeUpdate());
+        });
+    };
+    if (!observer_) return run();
+    std::uint64_t affected = 0;
+    try {
+        affected = run();
+    } catch (const Error& e) {
+        observer_->failed(sql, params, e.what());
+        throw;
+    }
+    observer_->statement(sql, params, {}, nullptr, affected);
+    return affected;
 }
 
 void Session::begin() {

@@ -35,7 +35,7 @@
 
 #include "stats/database_counters.h"
 
-namespace sql { class Connection; class PreparedStatement; }
+namespace sql { class Connection; class PreparedStatement; class ResultSet; }
 
 namespace policyd::db {
 
@@ -85,6 +85,19 @@ public:
 using Param = std::variant<std::string, long long>;
 using Row = std::vector<std::optional<std::string>>;  // NULL -> nullopt
 
+// Told of every statement a Session runs (for policyd --explain), after it
+// ran: its text and values, and its result rows with their column names
+// (a SELECT) or its affected-row count (anything else), or the error.
+class StatementObserver {
+public:
+    virtual ~StatementObserver() = default;
+    virtual void statement(const std::string& sql, const std::vector<Param>& params,
+                           const std::vector<std::string>& columns, const std::vector<Row>* rows,
+                           std::uint64_t affected) = 0;
+    virtual void failed(const std::string& sql, const std::vector<Param>& params,
+                        const std::string& error) = 0;
+};
+
 class Session {
 public:
     explicit Session(Settings settings);  // does not connect yet
@@ -119,8 +132,14 @@ public:
     // the "round trips per request" figures).
     std::uint64_t round_trips() const { return round_trips_; }
 
+    // Tell `observer` (nullptr: nobody, the default) of every statement from
+    // now on; it must outlive its use here.
+    void set_observer(StatementObserver* observer) { observer_ = observer; }
+
 private:
     template <typename Fn> auto with_retry(const std::string& sql, Fn&& fn);
+    std::vector<Row> observed_query(const std::string& sql, const std::vector<Param>& params);
+    static std::vector<Row> read_rows(sql::ResultSet& rs);
     sql::PreparedStatement& prepared(const std::string& sql);
     void open();
     void drop_connection() noexcept;
@@ -131,6 +150,7 @@ private:
     std::chrono::steady_clock::time_point refuse_until_{};
     bool in_transaction_ = false;
     bool ever_connected_ = false;  // a later open() is a reconnect
+    StatementObserver* observer_ = nullptr;
     std::uint64_t round_trips_ = 0;
 };
 

@@ -37,10 +37,12 @@ void CheckContext::log_decision(std::string_view token, std::string_view extra) 
     log_decision_tail(token, tail);
 }
 
+std::string CheckContext::decision_text(std::string_view token, std::string_view tail) const {
+    return decision_head(*this, token).append(tail);
+}
+
 void CheckContext::log_decision_tail(std::string_view token, std::string_view tail) {
-    std::string text = decision_head(*this, token);
-    text.append(tail);
-    log::line(text);
+    log::line(decision_text(token, tail));
 }
 
 void CheckContext::log_line(std::string_view line) { log::line(line); }

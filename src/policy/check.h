@@ -99,6 +99,8 @@ public:
     virtual void log_decision_tail(std::string_view token, std::string_view tail);
     // Logs a line verbatim (for the few reference lines with another shape).
     virtual void log_line(std::string_view line);
+    // The text log_decision_tail() logs.
+    std::string decision_text(std::string_view token, std::string_view tail) const;
 
 private:
     std::vector<const Check*> enabled_checks_;

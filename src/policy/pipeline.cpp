@@ -125,7 +125,8 @@ Pipeline Pipeline::standard() {
 
 // module_info_check of the reference: the attributes the enabled modules
 // cannot work without, in the reference's order and log wording.
-bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int fd) const {
+bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int fd,
+                                          CheckContext* ctx) const {
     struct Requirement {
         bool applies;
         const std::string& value;
@@ -145,7 +146,11 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
         if (!req.applies || !req.value.empty()) continue;
         std::string what = req.what;
         what.replace(what.find('%'), 1, std::to_string(fd));
-        log::line("invalid " + what + ": " + req.value);
+        const std::string line = "invalid " + what + ": " + req.value;
+        if (ctx)
+            ctx->log_line(line);
+        else
+            log::line(line);
         return false;
     }
     return true;
@@ -211,6 +216,13 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
     return reply_for(decision, request, config);
 }
 
+std::string Pipeline::evaluate_observed(CheckContext& ctx, CheckObserver& observer) const {
+    if (!passes_required_attributes(ctx.request, ctx.config, ctx.fd, &ctx)) return kInvalidReply;
+    std::size_t decided_by = Stats::kNoCheck;
+    const Decision decision = decide(ctx, nullptr, decided_by, &observer);
+    return reply_for(decision, ctx.request, ctx.config);
+}
+
 void Pipeline::count_into(Stats* stats) {
     stats_ = stats;
     if (!stats_) return;
@@ -219,8 +231,8 @@ void Pipeline::count_into(Stats* stats) {
     stats_->set_check_names(std::move(names));
 }
 
-Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress,
-                          std::size_t& decided_by) const {
+Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by,
+                          CheckObserver* observer) const {
     const Config& config = ctx.config;
     std::vector<std::size_t> enabled;  // indices into checks_
     std::vector<const Check*> enabled_checks;
@@ -235,21 +247,27 @@ Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress,
     std::optional<std::size_t> last_pass;
     for (const std::size_t i : enabled) {
         const Check& check = *checks_[i];
-        if (last_pass && !check.resumes_after_pass(config)) continue;
+        if (last_pass && !check.resumes_after_pass(config)) {
+            if (observer) observer->skipped_after_pass(check);
+            continue;
+        }
         if (progress) progress->running_check = static_cast<int>(i);
+        if (observer) observer->started(check);
         Decision decision;
         try {
             decision = check.run(ctx);
         } catch (const std::exception& e) {
             // db::Error, or anything else a check throws: FAILSAFE decides.
             // An outage is logged by the session, once; anything else here.
-            if (!dynamic_cast<const db::Unavailable*>(&e))
+            if (!observer && !dynamic_cast<const db::Unavailable*>(&e))
                 log_failure_detail(check.name(), e.what());
             decision = failsafe(ctx, check.name());
+            if (observer) observer->finished(check, decision, &e);
             if (decision == Decision::Continue) continue;  // as the reference
             decided_by = i;
             return decision;
         }
+        if (observer) observer->finished(check, decision, nullptr);
         if (decision == Decision::Continue) continue;
         decided_by = i;
         if (decision == Decision::Pass) {

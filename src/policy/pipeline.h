@@ -38,6 +38,17 @@ struct RequestProgress {
     std::atomic<int> running_check{-1}; // index of the check the worker is in
 };
 
+// Told where each enabled check stands while a request is decided (policyd
+// --explain): skipped after a pass, started, and how it ended. `failure`
+// is the exception FAILSAFE handled, if any.
+class CheckObserver {
+public:
+    virtual ~CheckObserver() = default;
+    virtual void skipped_after_pass(const Check& check) = 0;
+    virtual void started(const Check& check) = 0;
+    virtual void finished(const Check& check, Decision decision, const std::exception* failure) = 0;
+};
+
 class Pipeline {
 public:
     explicit Pipeline(std::vector<std::unique_ptr<Check>> checks);
@@ -53,6 +64,12 @@ public:
     std::string evaluate(const Request& request, const Config& config, db::Session& db, int fd,
                          RequestProgress* progress = nullptr) const;
 
+    // evaluate() for policyd --explain: in the caller's context (whose
+    // session and logging it controls), telling `observer` about each
+    // check. Counts nothing.
+    std::string evaluate_observed(CheckContext& ctx, CheckObserver& observer) const;
+    const std::vector<std::unique_ptr<Check>>& checks() const { return checks_; }
+
     // The answer when the database could not decide in time: FAILSAFE for
     // the check the worker is stuck in (per `progress`), or for the first
     // enabled check when none has started. Does no database work.
@@ -63,11 +80,14 @@ public:
     std::uint64_t requests_counted() const { return rcpt_count_; }
 
 private:
-    bool passes_required_attributes(const Request& request, const Config& config, int fd) const;
+    // Logs what is missing through `ctx` when given, else to the log.
+    bool passes_required_attributes(const Request& request, const Config& config, int fd,
+                                    CheckContext* ctx = nullptr) const;
     // The checks in order, FAILSAFE included: the final decision, and in
     // `decided_by` the index of the check that made it (left alone when
     // none did).
-    Decision decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by) const;
+    Decision decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by,
+                    CheckObserver* observer = nullptr) const;
     // Whether a check after `index` takes over a Pass (the throttles).
     bool handed_on_after(std::size_t index, const Config& config) const;
     Decision failsafe(CheckContext& ctx, std::string_view check_name) const;

@@ -159,6 +159,7 @@ def test_connections_refused_and_closed_by_reason():
 
 def test_reloads_are_counted():
     with metrics_daemon() as d:
+        scrape(d)  # the loop runs: its signal handlers are in (SIGHUP before them is ignored)
         d.signal(signal.SIGHUP)
         wait_for(lambda: "reloaded configuration" in d.output(), "reload logged")
         with open(d.conf_path, "a") as f:
