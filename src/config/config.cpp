@@ -153,6 +153,8 @@ const Key keys[] = {
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0, 7 * kDay),
     str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
+    // A /32 is a provider's whole allocation; shorter would merge unrelated networks.
+    num("GREYLIST_IPV6_PREFIX", K::Int, &C::greylist_ipv6_prefix, 32, 128),
     flag("DISTRIBUTED_ORIGIN", &C::distributed_origin),
     num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1, kMaxDuration),
     num("DISTRIBUTED_ORIGIN_LIMIT", K::Int, &C::distributed_origin_limit, 1, kIntMax),
@@ -626,6 +628,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("idle timeout", c.idle_timeout);
     line("max request size", c.max_request_size);
     line("stats interval", c.stats_interval);
+    line("greylist ipv6 prefix", c.greylist_ipv6_prefix);
     line("metrics bind", c.metrics_bind);
     out.emplace_back();
     out.emplace_back(" ---- DISTRIBUTED ORIGIN CONFIG (not in policyd 1.x) ----");

@@ -132,6 +132,7 @@ struct Config {
     std::string greylist_rejection = "Policy rejection: Please try later.";
     long greylist_x_header = 0;
     long greylist_hostaddr = 3;  // always 1..4
+    long greylist_ipv6_prefix = 128;  // ours: IPv6 bits in the host key, 32..128
     long training_mode = 0;
     long training_policy_timeout = 0;
     long triplet_time = 0;

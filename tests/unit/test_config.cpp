@@ -198,6 +198,7 @@ TEST_CASE("absent keys take the values the reference program used", "[config][de
     CHECK(c.uid == 0);
     CHECK(c.gid == 0);
     CHECK(c.greylist_hostaddr == 3);
+    CHECK(c.greylist_ipv6_prefix == 128);  // absent: every IPv6 address is its own host
     CHECK(c.syslog_facility == (LOG_MAIL | LOG_INFO));
     CHECK(c.workers == 4);
     CHECK(c.max_connections == 10000);
@@ -360,6 +361,20 @@ TEST_CASE("GREYLIST_HOSTADDR outside 1..4 becomes 3", "[config][hostaddr]") {
     CHECK(c.greylist_hostaddr == 3);
     CHECK(has_warning(c, "test.conf:2: GREYLIST_HOSTADDR: 7 is outside 1..4: using 3"));
     CHECK(parse("GREYLIST_HOSTADDR=0\n").greylist_hostaddr == 3);
+}
+
+TEST_CASE("GREYLIST_IPV6_PREFIX is 32..128, anything else refuses to start", "[config][ipv6]") {
+    CHECK(parse("GREYLIST_IPV6_PREFIX=64\n").greylist_ipv6_prefix == 64);
+    CHECK(parse("GREYLIST_IPV6_PREFIX=32\n").greylist_ipv6_prefix == 32);
+    CHECK(parse("GREYLIST_IPV6_PREFIX=128\n").greylist_ipv6_prefix == 128);
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=31\n") ==
+          "test.conf:2: GREYLIST_IPV6_PREFIX: 31 is out of range: use 32..128");
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=129\n") ==
+          "test.conf:2: GREYLIST_IPV6_PREFIX: 129 is out of range: use 32..128");
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=-64\n").find("use 32..128") != std::string::npos);
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=99999999999999999999\n").find("GREYLIST_IPV6_PREFIX") !=
+          std::string::npos);
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=/64\n").find("GREYLIST_IPV6_PREFIX") != std::string::npos);
 }
 
 TEST_CASE("a count of 0 that turns a check against every client is an error",
