@@ -6,7 +6,7 @@
 //   conditional UPDATE admits and counts (while _count_cur is below the
 //   effective maximum), or resets the window and counts, or changes nothing.
 //   Unlike the reference, an admitted delivery also counts in _count_tot
-//   (T5), and the abuse flag written after a refusal cannot turn the
+//   (the reference's grew only at window resets), and the abuse flag written after a refusal cannot turn the
 //   refusal into a FAILSAFE accept.
 //
 //   Log values are the row as read before the UPDATE (after a refusal: as

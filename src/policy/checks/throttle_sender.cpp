@@ -4,21 +4,22 @@
 //   One request:
 //   1. pick the row: the highest _priority among the mode's candidates,
 //      ties going to the most specific key (address before @domain, IP
-//      before a.b.c.% before a.b.%.% ...; reference T20 left ties open);
+//      before a.b.c.% before a.b.%.% ...; the reference left ties open);
 //   2. a size at or over the effective _mail_size is refused before
-//      anything is counted (reference B; no row is created for a new key);
+//      anything is counted (as in the reference; no row is created for a new key);
 //   3. record the instance: INSERT ... ON DUPLICATE KEY UPDATE whose
 //      affected rows say whether this is the first request of the message
-//      (inc); an empty instance is a new message every time (T27);
+//      (inc); an empty instance is a new message every time;
 //   4. decide (throttle_common.h decide()): a missing row is created with
 //      the config defaults and admits the request; otherwise one
 //      conditional UPDATE admits and counts, or resets the window and
 //      counts, or changes nothing (over a limit);
 //   5. refused: the instance recorded in 3 is released again, so the
-//      message's further recipients are judged as a new message (fixes the
-//      reference's bypass T2), the row's _abuse_cur is set (on the row
-//      that refused, also in SASL mode: T3), and in HOST/ENVELOPE mode the
-//      auto-blacklist may add the row's key.
+//      message's further recipients are judged as a new message (the
+//      reference let them pass), the row's _abuse_cur is set (on the row
+//      that refused, also in SASL mode, where the reference flagged the
+//      envelope sender's row), and in HOST/ENVELOPE mode the auto-blacklist
+//      may add the row's key.
 //   The admission rule is the reference's: within the window a request is
 //   admitted while _rcpt_cur < max and either it belongs to a message
 //   already admitted (inc = 0) or _count_cur and _quota_cur are below their
@@ -80,7 +81,7 @@ std::optional<Key> throttle_key(const Config& c, const Request& r) {
         candidates.resize(4, candidates.back());
         return Key{Mode::Envelope, r.sender, std::move(candidates)};
     }
-    return std::nullopt;  // SASL mode without a username, envelope off (T7)
+    return std::nullopt;  // SASL mode without a username, envelope off
 }
 
 const std::string kFind =
