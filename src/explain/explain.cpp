@@ -314,7 +314,8 @@ int explain(const Config& config, const ExplainInput& input, std::ostream& out) 
     }
 
     const Request request = normalize(Attributes(input.request),
-                                      static_cast<int>(config.greylist_hostaddr));
+                                      static_cast<int>(config.greylist_hostaddr),
+                                      static_cast<int>(config.greylist_ipv6_prefix));
     out << "policyd --explain: evaluating the " << input.origin
         << " against the live database; nothing is changed (one transaction, rolled back)\n";
     out << "request:\n";
