@@ -18,6 +18,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -151,6 +152,8 @@ const Key keys[] = {
     num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1, kHour),
     num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1, kHour),
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
+    str("BINDSOCKET", K::SocketPath, &C::bindsocket),
+    num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0, 7 * kDay),
     str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
     // A /32 is a provider's whole allocation; shorter would merge unrelated networks.
@@ -197,6 +200,12 @@ bool is_key_name(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
         return std::isalnum(c) || c == '_';
     });
+}
+
+std::string octal(long v) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%lo", v);
+    return text;
 }
 
 std::string upper(std::string_view s) {
@@ -247,7 +256,7 @@ void check_line(const Key& key, std::string_view value) {
 // value as written, what it means in seconds, and the range.
 long in_range(const Key& key, long v, std::string_view filtered) {
     if (v >= key.min && v <= key.max) return v;
-    std::string shown = std::to_string(v);
+    std::string shown = key.kind == Kind::FileMode ? "0" + octal(v) : std::to_string(v);
     if (key.kind == Kind::Duration) {
         const std::size_t b = filtered.find_first_not_of(' ');
         shown = std::string(filtered.substr(b, filtered.find_last_not_of(' ') - b + 1));
@@ -381,6 +390,17 @@ private:
             acl_text_ = raw_value(line, start);
             acl_line_ = lineno;
             return;
+        case Kind::SocketPath:
+            config_.*key.text = socket_path(raw_value(line, start));
+            return;
+        case Kind::FileMode: {
+            const long mode = in_range(key, parse_file_mode(first_word(filtered)), filtered);
+            config_.*key.number = mode;
+            if ((mode & 0222) == 0)
+                warn(lineno, name + ": 0" + octal(mode) +
+                                 " lets no one but root connect (connecting needs write permission)");
+            return;
+        }
         case Kind::OriginKeys: {
             std::string word = first_word(filtered);
             std::transform(word.begin(), word.end(), word.begin(),
@@ -499,6 +519,11 @@ std::string range_text(const KeySpec& key) {
     if (!is_numeric(key)) return {};
     if (key.kind == KeyType::Duration)
         return format_duration(key.min) + ".." + format_duration(key.max);
+    if (key.kind == KeyType::FileMode) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%04lo..%04lo", key.min, key.max);
+        return text;
+    }
     return std::to_string(key.min) + ".." + std::to_string(key.max);
 }
 
@@ -621,6 +646,8 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     out.emplace_back(" ---- SERVER CONFIG (not in policyd 1.x) ----");
     line("mysql port", c.mysqlport);
     line("mysql socket", c.mysqlsocket);
+    line("bind socket", c.bindsocket);
+    line("bind socket mode", "0" + octal(c.bindsocket_mode));
     line("mysql timeout", c.mysql_timeout);
     line("request timeout", c.request_timeout);
     line("workers", c.workers);

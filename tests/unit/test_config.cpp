@@ -585,3 +585,39 @@ TEST_CASE("the shipped file's commented-out values of our keys are valid", "[con
     CHECK(c.mysqlsocket == "/run/mysqld/mysqld.sock");
     CHECK(shipped.mysqlsocket.empty());
 }
+
+TEST_CASE("BINDSOCKET: an absolute path that fits a sockaddr_un, or none", "[config][socket]") {
+    CHECK(parse("").bindsocket.empty());
+    CHECK(parse("BINDSOCKET=\n").bindsocket.empty());
+    CHECK(parse("BINDSOCKET=\"\"\n").bindsocket.empty());
+    CHECK(parse("BINDSOCKET=/var/spool/postfix/private/policyd\n").bindsocket ==
+          "/var/spool/postfix/private/policyd");
+    CHECK(parse("BINDSOCKET=\"/run/policyd/policyd.sock\"  # for Postfix\n").bindsocket ==
+          "/run/policyd/policyd.sock");
+    CHECK(parse("BINDSOCKET=/run/" + std::string(102, 'x') + "\n").bindsocket.size() == 107);
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(parse("BINDSOCKET=policyd.sock\n"),
+                      Contains("BINDSOCKET: 'policyd.sock' is not an absolute path of a file"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET=/run/policyd/\n"), Contains("not an absolute path"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET=/run/" + std::string(103, 'x') + "\n"),
+                      Contains("the path has 108 bytes; a socket path has at most 107"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET=/run/my policyd\n"),
+                      Contains("a path without spaces is required"));
+}
+
+TEST_CASE("BINDSOCKET_MODE: octal permission bits 0000..0777, default 0660", "[config][socket]") {
+    CHECK(parse("").bindsocket_mode == 0660);
+    CHECK(parse("BINDSOCKET_MODE=0600\n").bindsocket_mode == 0600);
+    CHECK(parse("BINDSOCKET_MODE=666 # world\n").bindsocket_mode == 0666);
+    CHECK(parse("BINDSOCKET_MODE=\"0777\"\n").bindsocket_mode == 0777);
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=0680\n"),
+                      Contains("BINDSOCKET_MODE: '0680' is not an octal file mode: use 0000..0777"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=rw-rw----\n"), Contains("not an octal file mode"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=\n"), Contains("not an octal file mode"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=01000\n"),
+                      Contains("BINDSOCKET_MODE: 01000 is out of range: use 0000..0777"));
+    const Config closed = parse("BINDSOCKET_MODE=0444\n");
+    REQUIRE(closed.warnings.size() == 1);
+    CHECK_THAT(closed.warnings[0], Contains("0444 lets no one but root connect"));
+}
