@@ -23,6 +23,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/host_list.h"
 #include "config/values.h"
 
 namespace policyd {
@@ -65,7 +66,7 @@ using C = Config;
 
 // The reference's 78 keys in the order of the shipped file, then ours.
 const Key keys[] = {
-    str("MYSQLHOST", K::Raw, &C::mysqlhost),
+    str("MYSQLHOST", K::HostList, &C::mysqlhost),
     str("MYSQLDBASE", K::Raw, &C::mysqldbase),
     str("MYSQLUSER", K::Raw, &C::mysqluser),
     str("MYSQLPASS", K::Raw, &C::mysqlpass),
@@ -390,6 +391,17 @@ private:
             acl_text_ = raw_value(line, start);
             acl_line_ = lineno;
             return;
+        case Kind::HostList: {
+            const std::string value = raw_value(line, start);
+            std::string error;
+            if (parse_host_list(value, 0, error).empty())
+                throw ValueError("'" + value + "': " + error +
+                                 "; use one server or up to " + std::to_string(kMaxHosts) +
+                                 " separated by commas, each host, host:port or [IPv6]:port "
+                                 "with a port in 1..65535");
+            config_.*key.text = value;
+            return;
+        }
         case Kind::SocketPath:
             config_.*key.text = socket_path(raw_value(line, start));
             return;

@@ -226,6 +226,7 @@ enum class KeyType {
     Acl,         // CONN_ACL
     OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
     Endpoint,    // METRICS_BIND: host:port, or empty
+    HostList,    // MYSQLHOST: RAW string, one server or a list (config/host_list.h)
     SocketPath,  // BINDSOCKET: an absolute path that fits sockaddr_un, or empty
     FileMode,    // BINDSOCKET_MODE: permission bits in [min, max], written in octal
 };

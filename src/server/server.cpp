@@ -116,7 +116,8 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, Li
         metrics_ = std::make_unique<MetricsListener>(base_, listeners.metrics_fd,
                                                      [this] { return metrics_text(); });
     db::Settings db_settings = db::settings_from_config(*config_);
-    db_settings.counters = &stats_.database_node(db::node_name(db_settings));
+    for (const std::string& node : db::node_names(db_settings))
+        db_settings.counters.push_back(&stats_.database_node(node));
     workers_ = std::make_unique<WorkerPool>(
         static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
         std::move(db_settings), pipeline_, [this](Job&& job) {

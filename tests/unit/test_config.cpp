@@ -121,6 +121,16 @@ TEST_CASE("FILTERED values keep only the reference's characters up to column 63"
     CHECK(has_warning(c, "PIDFILE: text after column 63 is ignored"));
 }
 
+TEST_CASE("MYSQLHOST: one server or a list, mistakes refused", "[config][host_list]") {
+    CHECK(parse("MYSQLHOST=\"db1:3306,db2,db3\"\n").mysqlhost == "db1:3306,db2,db3");
+    CHECK(parse("MYSQLHOST=localhost\n").mysqlhost == "localhost");
+    const std::string e = error_of("MYSQLHOST=\"db1,db2:99999\"\n");
+    CHECK(e.find("MYSQLHOST") != std::string::npos);
+    CHECK(e.find("'db1,db2:99999'") != std::string::npos);
+    CHECK(e.find("1..65535") != std::string::npos);
+    CHECK(error_of("MYSQLHOST=db1,,db2\n").find("an empty entry") != std::string::npos);
+}
+
 TEST_CASE("RAW values lose only double quotes and newlines", "[config][raw]") {
     CHECK(parse("MYSQLPASS=\"se cr'et\" # comment\n").mysqlpass == "se cr'et # comment");
     CHECK(parse("MYSQLHOST=\"\"\n").mysqlhost.empty());
