@@ -57,7 +57,8 @@ void run_thread(FloorThread& out, int index, const policyd::Config& config,
         if (!budget.take()) break;
         const auto begin = budget.paced() && !early ? *due : Clock::now();
         const policyd::Request request = policyd::normalize(
-            policyd::Attributes(pending[next++]), static_cast<int>(config.greylist_hostaddr));
+            policyd::Attributes(pending[next++]), static_cast<int>(config.greylist_hostaddr),
+            static_cast<int>(config.greylist_ipv6_prefix));
         ++out.stats.sent;
         std::string reply = pipeline.evaluate(request, config, session, index);
         const auto end = Clock::now();

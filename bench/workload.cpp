@@ -86,14 +86,17 @@ std::string octets(std::uint64_t n) {  // two low octets "x.y" of a /16
     return std::to_string((n >> 8) & 0xff) + "." + std::to_string(n & 0xff);
 }
 
-std::string host_in(const std::string& prefix24, std::uint64_t n) {
-    return prefix24 + "." + std::to_string(n % 254 + 1);
-}
-
 std::string hex(std::uint64_t n) {
     char buf[17];
     auto end = std::to_chars(buf, buf + sizeof buf, n, 16).ptr;
     return std::string(buf, end);
+}
+
+// One of 254 hosts: "a.b.c" + ".1-254", or an IPv6 prefix "x:y:z" + "::1-fe".
+std::string host_in(const std::string& prefix, std::uint64_t n) {
+    const std::uint64_t host = n % 254 + 1;
+    if (prefix.find(':') != std::string::npos) return prefix + "::" + hex(host);
+    return prefix + "." + std::to_string(host);
 }
 
 // The base of every kind: a client, its names and a unique envelope.

@@ -16,8 +16,11 @@
 //     retry        a pool of `retry_pool` triplets, cycled; they pass once
 //                  seeded (seed_request(): send each twice with TRIPLET_TIME=0)
 //     whitelisted  clients from `whitelisted_prefix`.1-254 (the user
-//                  whitelists "<prefix>.%"), otherwise unique triplets
-//     blacklisted  clients from `blacklisted_prefix`.1-254 (blacklist "<prefix>.%")
+//                  whitelists "<prefix>.%"), otherwise unique triplets; an
+//                  IPv6 prefix "2001:db8:77" gives clients 2001:db8:77::1-fe
+//                  (whitelist "2001:db8:77::/48")
+//     blacklisted  clients from `blacklisted_prefix`.1-254 (blacklist "<prefix>.%"),
+//                  or IPv6 as for whitelisted
 //     throttled    one sender (and SASL user) from one client, hammering
 //                  unique recipients
 //     multi-rcpt   see above

@@ -18,19 +18,16 @@
 //   Exit status: 0 when every task succeeded; 255 for a usage or
 //   configuration error, an unreachable database, or a failed task (after
 //   the remaining tasks ran).
-#include <unistd.h>
-
 #include <cstdint>
 #include <ctime>
-#include <iostream>
 #include <string>
 #include <vector>
 
 #include "cleanup/tasks.h"
 #include "config.h"
 #include "config/config.h"
-#include "db/config_settings.h"
 #include "log/log.h"
+#include "tool/tool.h"
 
 using namespace policyd;
 
@@ -41,12 +38,6 @@ constexpr std::size_t kBatchRows = 1000;
 // One batch SELECT may scan a large table without an index on its
 // condition (throttle._date); the reference allowed 600 s as well.
 constexpr int kStatementTimeout = 600;
-constexpr int kFailure = 255;
-
-int usage(const char* argv0) {
-    std::cout << kVersion << "\nusage: " << argv0 << " -c /path/to/policyd.conf\n";
-    return kFailure;
-}
 
 // What happened to one table, over all of its tasks.
 struct TableResult {
@@ -84,46 +75,19 @@ std::string describe(const Task& task) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string path;
-    opterr = 0;
-    for (int opt; (opt = getopt(argc, argv, ":c:")) != -1;) {
-        if (opt != 'c') return usage(argv[0]);
-        path = optarg;
-    }
-    if (path.empty() || optind != argc) return usage(argv[0]);
+    const auto path = tool::config_path(argc, argv);
+    if (!path) return tool::kFailure;
+    const auto loaded =
+        tool::start(*path, "cleanup", std::string("clean up process starting: ") + kVersion);
+    if (!loaded) return tool::kFailure;
+    const Config& config = *loaded;
 
-    Config config;
-    try {
-        config = load_config(path);
-    } catch (const std::exception& e) {
-        std::cerr << e.what() << "\n";
-        return kFailure;
-    }
-    log::set_debug_level(config.debug);
-    if (config.daemon != 0)
-        log::to_syslog("cleanup", config.syslog_facility);
-    else
-        log::to_stdout();
-    log::line(std::string("clean up process starting: ") + kVersion);
-    for (const auto& warning : config.warnings) log::line("warning: " + warning);
-    if (config.debug > 0)
-        for (const auto& line : config_dump(config, PACKAGE_VERSION)) log::line(line);
-
-    db::Settings settings = db::settings_from_config(config);
-    settings.io_timeout_s = kStatementTimeout;
-    settings.lock_wait_timeout_s = 0;  // the server's: a batch may wait for the daemons
-    settings.log_outages = false;  // reported below, in cleanup's words
-    db::Session session(settings);
-    log::line("connecting to mysql database: " + config.mysqlhost);
-    try {
-        session.connect();
-    } catch (const db::Error& e) {
-        log::line(std::string("mysql_real_connect(): ") + e.what());
+    db::Session session(tool::batch_settings(config, kStatementTimeout));
+    if (!tool::connect(session, config)) {
         log::line("clean up process failed: cannot connect to database " + config.mysqldbase +
                   " on " + config.mysqlhost + "; nothing was expired");
-        return kFailure;
+        return tool::kFailure;
     }
-    log::line("connected..");
 
     const std::time_t now = std::time(nullptr);
     std::vector<TableResult> results;
@@ -163,7 +127,7 @@ int main(int argc, char** argv) {
         log::line("clean up process failed: " + std::to_string(failed) + " of " +
                   std::to_string(ran) + " tasks failed, " + std::to_string(total) +
                   " records expired");
-        return kFailure;
+        return tool::kFailure;
     }
     log::line("clean up process finished: " + std::to_string(total) + " records expired");
     return 0;

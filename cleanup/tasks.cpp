@@ -126,19 +126,16 @@ void expire(db::Session& session, const Task& task, std::size_t batch, std::uint
         const auto rows = session.query(select, task.params);
         if (rows.empty()) return;
         std::uint64_t in_batch = 0;
-        session.begin();
-        try {
+        // A conflict with a daemon writing on another node runs the batch again.
+        session.transaction([&] {
+            in_batch = 0;
             for (const auto& row : rows) {
                 std::vector<db::Param> params;
                 for (const auto& value : row) params.emplace_back(value.value_or(""));
                 params.insert(params.end(), task.params.begin(), task.params.end());
                 in_batch += session.execute(remove, params);
             }
-            session.commit();
-        } catch (...) {
-            session.rollback();
-            throw;
-        }
+        });
         deleted += in_batch;
         // in_batch == 0: every row found was refreshed meanwhile, or cannot
         // be deleted by its key; stop rather than find them again forever.

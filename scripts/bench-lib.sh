@@ -67,9 +67,10 @@ mix_switches() {
   case $1 in
     blacklisted) echo BLACKLISTING=1 ;;
     throttled) echo SENDERTHROTTLE=1 GREYLISTING=0 ;;  # else greylisting defers them first
-    # The same sender under limits it never reaches: every message admitted.
-    throttled-admit) echo SENDERTHROTTLE=1 GREYLISTING=0 SENDERMSGLIMIT=1000000000 \
-                          SENDERRCPTLIMIT=1000000000 SENDERQUOTALIMIT=1000000000000 ;;
+    # The same sender under the highest limits policyd.conf(5) allows: every message admitted
+    # (the 4 GB quota holds about 42,000 of the mix's messages, 101 kB on average).
+    throttled-admit) echo SENDERTHROTTLE=1 GREYLISTING=0 SENDERMSGLIMIT=16777215 \
+                          SENDERRCPTLIMIT=16777215 SENDERQUOTALIMIT=4294967295 ;;
     # Every module of docs/PERFORMANCE.md "with every module on", passing retried triplets.
     all-modules) echo RCPT_ACL=1 WHITELISTSENDER=1 WHITELISTDNSNAME=1 BLACKLISTING=1 \
                       BLACKLIST_HELO=1 BLACKLISTSENDER=1 BLACKLISTDNSNAME=1 SPAMTRAPPING=1 \

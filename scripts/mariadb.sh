@@ -32,6 +32,8 @@ WORKDIR=${WORKDIR:-$repo/work/mariadb}
 MARIADB_PORT=${MARIADB_PORT:-13306}
 MARIADB_DB=${MARIADB_DB:-policyd}
 SCHEMA=$repo/DATABASE.mysql
+# shellcheck source=mariadb-settings.sh
+. "$repo/scripts/mariadb-settings.sh"
 
 mkdir -p "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
@@ -72,19 +74,9 @@ log-error=$LOG
 bind-address=127.0.0.1
 port=$MARIADB_PORT
 user=root
-skip-name-resolve
 skip-log-bin
-performance_schema=OFF
-# mirror Debian's packaged server (case-insensitive, like the reference expects)
-character-set-server=utf8mb4
-collation-server=utf8mb4_general_ci
-max_connections=300
-# small and fast, durability is not needed for tests
-innodb_buffer_pool_size=64M
-innodb_log_file_size=32M
-innodb_flush_log_at_trx_commit=2
-innodb_doublewrite=0
 sync_binlog=0
+$(test_server_settings)
 ${MARIADB_CNF_EXTRA:-}
 EOF
 }

@@ -11,7 +11,11 @@
 # 5. integration: tests/integration/run.py;
 # 6. conformance: tests/conformance/run.py --keep-going over tests/conformance/scenarios;
 # 7. e2e:         tests/e2e/postfix.sh (private Postfix on 127.0.0.1:2525 or a free port);
-# 8. stops everything it started (trap), prints one line per suite and, last, exactly one line
+# 8. cluster:     a private 3-node Galera cluster (scripts/galera.sh, WORKDIR=<repo>/work/test/galera,
+#                 client ports $TEST_GALERA_CLIENT_BASE.. (default 13331..13333) and Galera ports
+#                 4431.., 4441.., 4451.., or a free block of each if any is taken), then
+#                 tests/cluster/run.py: daemons on different nodes, conflicts, failover;
+# 9. stops everything it started (trap), prints one line per suite and, last, exactly one line
 #    "N passed, M failed" summing every test run.
 # Exit status 0 only if every suite ran and nothing failed.  A suite that crashes, times out or
 # prints no summary counts as (at least) one failure, never as zero tests.
@@ -94,7 +98,16 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if ! scripts/mariadb.sh status >/dev/null 2>&1 && port_busy "$MARIADB_PORT"; then
   MARIADB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fi
-trap 'scripts/mariadb.sh stop >/dev/null 2>&1 || true' EXIT
+galera_env() {
+  WORKDIR=$repo/work/test/galera GALERA_CLIENT_BASE=$galera_client GALERA_GCOMM_BASE=$galera_gcomm \
+    GALERA_IST_BASE=$galera_ist GALERA_SST_BASE=$galera_sst "$@"
+}
+galera_client=${TEST_GALERA_CLIENT_BASE:-13331} galera_gcomm=4431 galera_ist=4441 galera_sst=4451
+stop_all() {
+  scripts/mariadb.sh stop >/dev/null 2>&1 || true
+  galera_env scripts/galera.sh stop >/dev/null 2>&1 || true
+}
+trap stop_all EXIT
 if ! scripts/mariadb.sh start; then
   record mariadb 0 1 "scripts/mariadb.sh start failed, see $WORKDIR/mariadbd.log"
   finish
@@ -106,5 +119,32 @@ run_suite integration 900 tests/integration/run.py --mysql-socket "$socket" \
 run_suite conformance 1800 tests/conformance/run.py --keep-going --mysql-socket "$socket" \
   --mysql-port "$MARIADB_PORT" --db policyd_conformance tests/conformance/scenarios
 MARIADB_DB=policyd_e2e run_suite e2e 600 tests/e2e/postfix.sh
+
+# ---- cluster: a private Galera cluster, with a free block of ports if the defaults are taken ----
+block_busy() {  # base...: busy if any of base, base+1, base+2 accepts connections
+  local b i
+  for b in "$@"; do for i in 0 1 2; do port_busy $((b + i)) && return 0; done; done
+  return 1
+}
+if block_busy "$galera_client" "$galera_gcomm" "$galera_ist" "$galera_sst"; then
+  read -r galera_client galera_gcomm galera_ist galera_sst < <(python3 -c '
+import random, socket
+def free(base):
+    for i in range(3):
+        s = socket.socket()
+        try: s.bind(("127.0.0.1", base + i))
+        except OSError: return False
+        finally: s.close()
+    return True
+while True:
+    b = [random.randrange(20000, 60000, 3) for _ in range(4)]
+    if all(free(x) for x in b): print(*b); break')
+fi
+if galera_env scripts/galera.sh start; then
+  galera_env run_suite cluster 900 tests/cluster/run.py
+else
+  record cluster 0 1 "scripts/galera.sh start failed, see $repo/work/test/galera/node*/mariadbd.log"
+fi
+galera_env scripts/galera.sh stop || true
 
 finish

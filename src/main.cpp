@@ -5,7 +5,8 @@
 //   policyd -c /etc/policyd.conf --explain [--explain-attr name=value ...] [< request]
 // DESCRIPTION
 //   Start-up in the order that lets an init system see every failure:
-//   read and validate the configuration, bind the socket, then detach
+//   read and validate the configuration, bind the sockets (BINDHOST:BINDPORT
+//   and BINDSOCKET), then detach
 //   (DAEMON != 0), write the pid file, drop privileges, start the workers
 //   and serve until SIGTERM. -t checks the configuration and exits 0 or 1;
 //   -v prints the version. --explain evaluates one request (standard input,
@@ -28,6 +29,7 @@
 #include "server/listener.h"
 #include "server/process.h"
 #include "server/server.h"
+#include "server/unix_listener.h"
 
 namespace po = boost::program_options;
 using namespace policyd;
@@ -135,12 +137,18 @@ int main(int argc, char** argv) {
 
     try {
         raise_descriptor_limit();
+        // Declared before the server, so it removes its file after the
+        // server has closed the socket. Made before the TCP port listens:
+        // whoever sees the port ready (an init script, the tests) finds
+        // the socket ready too.
+        const UnixSocket unix_socket(*config);
         const int listen_fd = bind_listener(*config);
         const int metrics_fd = bind_metrics_listener(*config);  // before privileges go
         if (config->daemon != 0) daemonize();
         const PidFile pid_file(config->pidfile);
         drop_privileges(*config);
-        Server server(config, path, listen_fd, metrics_fd);
+        Server server(config, path,
+                      {listen_fd, unix_socket.fd(), unix_socket.path(), metrics_fd});
         return server.run();
     } catch (const StartupError& e) {
         log::line(e.what());

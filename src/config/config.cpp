@@ -18,10 +18,12 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "config/host_list.h"
 #include "config/values.h"
 
 namespace policyd {
@@ -64,7 +66,7 @@ using C = Config;
 
 // The reference's 78 keys in the order of the shipped file, then ours.
 const Key keys[] = {
-    str("MYSQLHOST", K::Raw, &C::mysqlhost),
+    str("MYSQLHOST", K::HostList, &C::mysqlhost),
     str("MYSQLDBASE", K::Raw, &C::mysqldbase),
     str("MYSQLUSER", K::Raw, &C::mysqluser),
     str("MYSQLPASS", K::Raw, &C::mysqlpass),
@@ -151,8 +153,12 @@ const Key keys[] = {
     num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1, kHour),
     num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1, kHour),
     str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
+    str("BINDSOCKET", K::SocketPath, &C::bindsocket),
+    num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0, 7 * kDay),
     str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
+    // A /32 is a provider's whole allocation; shorter would merge unrelated networks.
+    num("GREYLIST_IPV6_PREFIX", K::Int, &C::greylist_ipv6_prefix, 32, 128),
     flag("DISTRIBUTED_ORIGIN", &C::distributed_origin),
     num("DISTRIBUTED_ORIGIN_TIME", K::Duration, &C::distributed_origin_time, 1, kMaxDuration),
     num("DISTRIBUTED_ORIGIN_LIMIT", K::Int, &C::distributed_origin_limit, 1, kIntMax),
@@ -195,6 +201,12 @@ bool is_key_name(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
         return std::isalnum(c) || c == '_';
     });
+}
+
+std::string octal(long v) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%lo", v);
+    return text;
 }
 
 std::string upper(std::string_view s) {
@@ -245,7 +257,7 @@ void check_line(const Key& key, std::string_view value) {
 // value as written, what it means in seconds, and the range.
 long in_range(const Key& key, long v, std::string_view filtered) {
     if (v >= key.min && v <= key.max) return v;
-    std::string shown = std::to_string(v);
+    std::string shown = key.kind == Kind::FileMode ? "0" + octal(v) : std::to_string(v);
     if (key.kind == Kind::Duration) {
         const std::size_t b = filtered.find_first_not_of(' ');
         shown = std::string(filtered.substr(b, filtered.find_last_not_of(' ') - b + 1));
@@ -379,6 +391,28 @@ private:
             acl_text_ = raw_value(line, start);
             acl_line_ = lineno;
             return;
+        case Kind::HostList: {
+            const std::string value = raw_value(line, start);
+            std::string error;
+            if (parse_host_list(value, 0, error).empty())
+                throw ValueError("'" + value + "': " + error +
+                                 "; use one server or up to " + std::to_string(kMaxHosts) +
+                                 " separated by commas, each host, host:port or [IPv6]:port "
+                                 "with a port in 1..65535");
+            config_.*key.text = value;
+            return;
+        }
+        case Kind::SocketPath:
+            config_.*key.text = socket_path(raw_value(line, start));
+            return;
+        case Kind::FileMode: {
+            const long mode = in_range(key, parse_file_mode(first_word(filtered)), filtered);
+            config_.*key.number = mode;
+            if ((mode & 0222) == 0)
+                warn(lineno, name + ": 0" + octal(mode) +
+                                 " lets no one but root connect (connecting needs write permission)");
+            return;
+        }
         case Kind::OriginKeys: {
             std::string word = first_word(filtered);
             std::transform(word.begin(), word.end(), word.begin(),
@@ -497,6 +531,11 @@ std::string range_text(const KeySpec& key) {
     if (!is_numeric(key)) return {};
     if (key.kind == KeyType::Duration)
         return format_duration(key.min) + ".." + format_duration(key.max);
+    if (key.kind == KeyType::FileMode) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%04lo..%04lo", key.min, key.max);
+        return text;
+    }
     return std::to_string(key.min) + ".." + std::to_string(key.max);
 }
 
@@ -619,6 +658,8 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     out.emplace_back(" ---- SERVER CONFIG (not in policyd 1.x) ----");
     line("mysql port", c.mysqlport);
     line("mysql socket", c.mysqlsocket);
+    line("bind socket", c.bindsocket);
+    line("bind socket mode", "0" + octal(c.bindsocket_mode));
     line("mysql timeout", c.mysql_timeout);
     line("request timeout", c.request_timeout);
     line("workers", c.workers);
@@ -626,6 +667,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("idle timeout", c.idle_timeout);
     line("max request size", c.max_request_size);
     line("stats interval", c.stats_interval);
+    line("greylist ipv6 prefix", c.greylist_ipv6_prefix);
     line("metrics bind", c.metrics_bind);
     out.emplace_back();
     out.emplace_back(" ---- DISTRIBUTED ORIGIN CONFIG (not in policyd 1.x) ----");

@@ -132,6 +132,7 @@ struct Config {
     std::string greylist_rejection = "Policy rejection: Please try later.";
     long greylist_x_header = 0;
     long greylist_hostaddr = 3;  // always 1..4
+    long greylist_ipv6_prefix = 128;  // ours: IPv6 bits in the host key, 32..128
     long training_mode = 0;
     long training_policy_timeout = 0;
     long triplet_time = 0;
@@ -173,6 +174,8 @@ struct Config {
     long mysql_timeout = 5;         // connect/read/write timeout
     long request_timeout = 10;      // answer by FAILSAFE when a request takes longer
     std::string mysqlsocket;        // unix socket path; "": client default
+    std::string bindsocket;         // BINDSOCKET: our Unix-domain socket; "": none
+    long bindsocket_mode = 0660;    // BINDSOCKET_MODE: its permission bits, 0..0777
     long stats_interval = 0;        // 0: no periodic statistics line
     // METRICS_BIND: where GET /metrics is served; "" (port 0): not at all.
     std::string metrics_bind;       // as written, host:port
@@ -223,6 +226,9 @@ enum class KeyType {
     Acl,         // CONN_ACL
     OriginKeys,  // DISTRIBUTED_ORIGIN_KEYS
     Endpoint,    // METRICS_BIND: host:port, or empty
+    HostList,    // MYSQLHOST: RAW string, one server or a list (config/host_list.h)
+    SocketPath,  // BINDSOCKET: an absolute path that fits sockaddr_un, or empty
+    FileMode,    // BINDSOCKET_MODE: permission bits in [min, max], written in octal
 };
 
 // One key of policyd.conf: the row of the reader's table. Numeric keys

@@ -156,6 +156,32 @@ int parse_syslog_facility(std::string_view filtered) {
     return result == 0 ? (LOG_MAIL | LOG_INFO) : result;
 }
 
+long parse_file_mode(std::string_view word) {
+    const bool octal = !word.empty() && word.size() <= 6 &&
+                       std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '7'; });
+    if (!octal)
+        throw ValueError("'" + std::string(word) +
+                         "' is not an octal file mode: use 0000..0777, e.g. 0660");
+    return std::strtol(std::string(word).c_str(), nullptr, 8);
+}
+
+std::string socket_path(std::string_view raw) {
+    const std::string_view value = trim_spaces(raw);
+    const std::size_t end = value.find_first_of(" \t\r");
+    const std::string_view path = value.substr(0, end);
+    const std::string_view rest = end == std::string_view::npos ? "" : trim_spaces(value.substr(end));
+    if (path.empty() || path.front() == '#') return {};
+    if (!rest.empty() && rest.front() != '#')
+        throw ValueError("'" + std::string(value) + "': a path without spaces is required");
+    if (path.front() != '/' || path.back() == '/')
+        throw ValueError("'" + std::string(path) + "' is not an absolute path of a file");
+    constexpr std::size_t kMax = 107;  // sizeof(sockaddr_un::sun_path) - 1 on Linux
+    if (path.size() > kMax)
+        throw ValueError("the path has " + std::to_string(path.size()) +
+                         " bytes; a socket path has at most " + std::to_string(kMax));
+    return std::string(path);
+}
+
 Endpoint parse_endpoint(std::string_view word) {
     Endpoint e;
     e.text = std::string(word);

@@ -59,6 +59,17 @@ std::string format_duration(long seconds);
 // false when only its first number and last letter counted ("1h30m").
 bool duration_is_plain(std::string_view filtered);
 
+// BINDSOCKET_MODE: permission bits in octal, with or without a leading 0
+// ("0660", "660"; 1 to 6 octal digits). Anything else throws; the caller
+// checks the range.
+long parse_file_mode(std::string_view word);
+
+// BINDSOCKET: the first word of a RAW value (a trailing "# comment" after
+// it is ignored); "" means no socket. Otherwise an absolute path of a file
+// (not ending in '/') that fits a sockaddr_un, at most 107 bytes, without
+// spaces; anything else throws.
+std::string socket_path(std::string_view raw);
+
 // SYSLOG_FACILITY (syslog.c:parse_syslog_priority): '|'-separated LOG_*
 // names, matched case-insensitively and OR-ed; 0 becomes LOG_MAIL|LOG_INFO.
 int parse_syslog_facility(std::string_view filtered);

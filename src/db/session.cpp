@@ -2,14 +2,22 @@
 //   session.cpp - db::Session over MySQL Connector/C++ (see session.h)
 // DESCRIPTION
 //   Connection loss is recognised by the client error codes below; such a
-//   failure drops the connection and its statements, reconnects and retries
-//   the statement once. A failed connect starts a back-off during which the
-//   session fails at once: the daemon keeps answering (FAILSAFE) instead of
-//   queueing requests behind connect timeouts.
+//   failure drops the connection and its statements, marks the server as
+//   failed (when there is another to try), reconnects to the first server
+//   not in back-off and resends the statement once if it cannot have run.
+//   A failed connect starts a back-off for that server; when every server
+//   is in back-off the session fails at once: the daemon keeps answering
+//   (FAILSAFE) instead of queueing requests behind connect timeouts.
+//
+//   Conflicts (1213) are resent on the same connection after a random
+//   delay below an exponentially growing cap ("full jitter"), so that the
+//   contenders for one hot row spread out instead of colliding again in
+//   lock step; the cap starts at 1 ms and stops growing at 128 ms.
 //
 //   Outage and recovery are logged once per process, not once per worker or
 //   request: the first session to see the server go away logs it, the first
-//   to reconnect logs the recovery.
+//   to reconnect logs the recovery. A failover is logged once per session
+//   and server change, at most once a second per process.
 #include "db/session.h"
 
 #include <cppconn/exception.h>
@@ -20,8 +28,11 @@
 #include <mysql_connection.h>
 #include <mysql_driver.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <random>
+#include <thread>
 
 #include "log/log.h"
 
@@ -29,8 +40,8 @@ namespace policyd::db {
 namespace {
 
 // Client/server error codes meaning "this connection is unusable".
-bool connection_lost(const sql::SQLException& e) {
-    switch (e.getErrorCode()) {
+bool connection_lost(int code) {
+    switch (code) {
     case 2002:  // CR_CONNECTION_ERROR
     case 2003:  // CR_CONN_HOST_ERROR
     case 2006:  // CR_SERVER_GONE_ERROR
@@ -39,16 +50,31 @@ bool connection_lost(const sql::SQLException& e) {
     case 1053:  // ER_SERVER_SHUTDOWN
     case 1927:  // ER_CONNECTION_KILLED (MariaDB)
     case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
+    case 1047:  // ER_UNKNOWN_COM_ERROR: a Galera node outside the primary component
         return true;
     default:
         return false;
     }
 }
 
-// Statement-level failures worth one immediate retry on the same connection.
-bool retry_on_same_connection(const sql::SQLException& e) {
-    return e.getErrorCode() == 1213 /* ER_LOCK_DEADLOCK */ ||
-           e.getErrorCode() == 1615 /* ER_NEED_REPREPARE */;
+// Of those, the losses after which the server may have run the statement:
+// the reply was lost, not the request. A write is not resent after these.
+bool may_have_run(int code) { return code == 2013 || code == 2055 || code == 4031; }
+
+constexpr int kDeadlock = 1213;  // ER_LOCK_DEADLOCK, also Galera's certification failure
+constexpr int kNeedReprepare = 1615;
+
+std::atomic<long long> failover_logged_ms{0};
+
+void log_failover(const std::string& from, const std::string& why) {
+    const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    long long last = failover_logged_ms.load(std::memory_order_relaxed);
+    if (now_ms - last < 1000 ||
+        !failover_logged_ms.compare_exchange_strong(last, now_ms, std::memory_order_relaxed))
+        return;
+    log::line("mysql: " + from + ": " + why + "; moving to the next server");
 }
 
 std::atomic<bool> outage_logged{false};
@@ -92,9 +118,12 @@ void trace(const std::string& sql, const std::vector<Param>& params) {
     log::line(line);
 }
 
-void count(DatabaseCounters* counters, std::atomic<std::uint64_t> DatabaseCounters::*which) {
-    if (counters) (counters->*which).fetch_add(1, std::memory_order_relaxed);
+void count(DatabaseCounters* counters, std::atomic<std::uint64_t> DatabaseCounters::*which,
+           long long by = 1) {
+    if (counters) (counters->*which).fetch_add(static_cast<std::uint64_t>(by), std::memory_order_relaxed);
 }
+
+bool is_local(const std::string& host) { return host.empty() || host == "localhost"; }
 
 std::string describe(const sql::SQLException& e) {
     return std::string(e.what()) + " (error " + std::to_string(e.getErrorCode()) + ")";
@@ -102,24 +131,48 @@ std::string describe(const sql::SQLException& e) {
 
 }  // namespace
 
-std::string node_name(const Settings& s) {
-    if (s.host.empty() || s.host == "localhost") return "localhost";
-    return s.host + ":" + std::to_string(s.port ? s.port : 3306);
+namespace {
+
+std::vector<HostPort> endpoints_of(const Settings& s) {
+    std::string error;
+    std::vector<HostPort> endpoints = parse_host_list(s.host, s.port, error);
+    if (endpoints.empty()) endpoints.push_back({s.host, s.port});  // as given
+    return endpoints;
 }
 
-Session::Session(Settings settings) : settings_(std::move(settings)) {}
+}  // namespace
+
+std::vector<std::string> node_names(const Settings& s) {
+    std::vector<std::string> names;
+    for (const HostPort& endpoint : endpoints_of(s))
+        names.push_back(is_local(endpoint.host) ? "localhost" : endpoint.text());
+    return names;
+}
+
+Session::Session(Settings settings)
+    : settings_(std::move(settings)), endpoints_(endpoints_of(settings_)),
+      names_(node_names(settings_)), refuse_until_(endpoints_.size()) {}
+
+const std::string& Session::node() const {
+    static const std::string none;
+    return conn_ ? names_[current_] : none;
+}
+
+DatabaseCounters* Session::counters() const {
+    return current_ < settings_.counters.size() ? settings_.counters[current_] : nullptr;
+}
 
 Session::~Session() { drop_connection(); }
 
-void Session::open() {
-    thread_init_once();
+bool Session::open_endpoint(std::size_t index, std::string& error) {
+    const HostPort& endpoint = endpoints_[index];
     sql::ConnectOptionsMap options;
-    const bool local = settings_.host.empty() || settings_.host == "localhost";
+    const bool local = is_local(endpoint.host);
     if (local && !settings_.socket.empty()) {
         options["hostName"] = sql::SQLString("unix://" + settings_.socket);
     } else {
-        options["hostName"] = sql::SQLString(local ? "localhost" : settings_.host);
-        options["port"] = static_cast<int>(settings_.port ? settings_.port : 3306);
+        options["hostName"] = sql::SQLString(local ? "localhost" : endpoint.host);
+        options["port"] = static_cast<int>(endpoint.port ? endpoint.port : 3306);
     }
     options["userName"] = sql::SQLString(settings_.user);
     options["password"] = sql::SQLString(settings_.password);
@@ -131,17 +184,41 @@ void Session::open() {
     try {
         conn_.reset(driver()->connect(options));
     } catch (const sql::SQLException& e) {
-        count(settings_.counters, &DatabaseCounters::errors);
-        refuse_until_ = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
+        DatabaseCounters* c = index < settings_.counters.size() ? settings_.counters[index] : nullptr;
+        count(c, &DatabaseCounters::errors);
+        if (endpoints_.size() > 1) count(c, &DatabaseCounters::failovers);
+        refuse_until_[index] = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
+        error = describe(e);
+        return false;
+    }
+    current_ = index;
+    count(counters(), &DatabaseCounters::connections);
+    if (ever_connected_) count(counters(), &DatabaseCounters::reconnects);
+    ever_connected_ = true;
+    return true;
+}
+
+void Session::open() {
+    thread_init_once();
+    const auto now = std::chrono::steady_clock::now();
+    std::string error;
+    bool tried = false;
+    for (std::size_t i = 0; i < endpoints_.size() && !conn_; ++i) {
+        if (now < refuse_until_[i]) continue;
+        if (tried && settings_.log_outages)
+            log_failover(endpoints_[i - 1].text(), "cannot connect: " + error);
+        tried = true;
+        open_endpoint(i, error);
+    }
+    if (!tried) throw Unavailable("database unavailable (waiting before the next reconnect)");
+    if (!conn_) {
         if (settings_.log_outages && !outage_logged.exchange(true))
-            log::line("mysql: cannot connect to " + settings_.host + ": " + describe(e) +
+            log::line("mysql: cannot connect to " + settings_.host + ": " + error +
                       "; answering by FAILSAFE until it is back");
-        throw Unavailable("cannot connect: " + describe(e));
+        throw Unavailable("cannot connect: " + error);
     }
     if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
-    if (ever_connected_) count(settings_.counters, &DatabaseCounters::reconnects);
-    ever_connected_ = true;
     if (settings_.lock_wait_timeout_s > 0) {
         try {
             std::unique_ptr<sql::PreparedStatement> set(
@@ -157,8 +234,6 @@ void Session::open() {
 
 void Session::connect() {
     if (conn_) return;
-    if (std::chrono::steady_clock::now() < refuse_until_)
-        throw Unavailable("database unavailable (waiting before the next reconnect)");
     open();
 }
 
@@ -167,8 +242,22 @@ void Session::drop_connection() noexcept {
     if (conn_) {
         try { conn_->close(); } catch (...) {}
         conn_.reset();
+        count(counters(), &DatabaseCounters::connections, -1);
     }
     in_transaction_ = false;
+}
+
+// A lost connection: with another server to go to, this one waits out the
+// back-off so the reconnect goes elsewhere at once; a single server is
+// reconnected at once (a KILL or a restart is over by then).
+void Session::lose_connection(const std::string& why) {
+    const std::string from = node();
+    drop_connection();
+    if (endpoints_.size() > 1) {
+        refuse_until_[current_] = std::chrono::steady_clock::now() + settings_.reconnect_backoff;
+        count(counters(), &DatabaseCounters::failovers);
+        if (settings_.log_outages) log_failover(from, "connection lost: " + why);
+    }
 }
 
 sql::PreparedStatement& Session::prepared(const std::string& sql) {
@@ -178,27 +267,62 @@ sql::PreparedStatement& Session::prepared(const std::string& sql) {
     return *it->second;
 }
 
+// Sleeps a random time below min(128 ms, 1 ms << attempt) and returns
+// true, or returns false at once when that sleep would end past the budget.
+bool Session::back_off(int attempt, std::chrono::steady_clock::time_point started) {
+    thread_local std::minstd_rand random{std::random_device{}()};
+    const auto budget_end = deadline_ != std::chrono::steady_clock::time_point{}
+                                ? deadline_
+                                : started + std::chrono::seconds(settings_.io_timeout_s);
+    const long long cap_us = 1000LL << std::min(attempt, 7);
+    const auto delay = std::chrono::microseconds(
+        std::uniform_int_distribution<long long>(0, cap_us)(random));
+    if (std::chrono::steady_clock::now() + delay >= budget_end) return false;
+    std::this_thread::sleep_for(delay);
+    return true;
+}
+
 template <typename Fn>
-auto Session::with_retry(const std::string& sql, Fn&& fn) {
-    for (int attempt = 0;; ++attempt) {
+auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
+    const auto started = std::chrono::steady_clock::now();
+    bool resent_after_loss = false, reprepared = false;
+    for (int conflicts = 0;;) {
         connect();
-        if (attempt > 0) count(settings_.counters, &DatabaseCounters::retries);
+        bool sent = false;  // prepared: from here on the server may run it
         try {
+            sql::PreparedStatement& ps = prepared(sql);
+            sent = true;
             ++round_trips_;
-            count(settings_.counters, &DatabaseCounters::statements);
-            return fn(prepared(sql));
+            count(counters(), &DatabaseCounters::statements);
+            return fn(ps);
         } catch (const sql::SQLException& e) {
-            count(settings_.counters, &DatabaseCounters::errors);
-            const bool lost = connection_lost(e);
-            if (lost) {
+            count(counters(), &DatabaseCounters::errors);
+            const int code = e.getErrorCode();
+            if (connection_lost(code)) {
                 const bool was_in_transaction = in_transaction_;
-                drop_connection();
-                if (attempt == 0 && !was_in_transaction) continue;
-                if (settings_.log_outages && !outage_logged.exchange(true))
+                lose_connection(describe(e));
+                if (!was_in_transaction && !resent_after_loss && !(writes && sent && may_have_run(code))) {
+                    resent_after_loss = true;
+                    count(counters(), &DatabaseCounters::retries);  // counted where it is resent
+                    continue;
+                }
+                // With several servers the failover line said it; the next
+                // statement goes to the next server.
+                if (endpoints_.size() == 1 && settings_.log_outages && !outage_logged.exchange(true))
                     log::line("mysql: connection lost: " + describe(e));
                 throw Unavailable(describe(e));
-            } else if (retry_on_same_connection(e) && attempt == 0 && !in_transaction_) {
+            }
+            if (code == kNeedReprepare && !reprepared && !in_transaction_) {
                 statements_.erase(sql);
+                reprepared = true;
+                count(counters(), &DatabaseCounters::retries);
+                continue;
+            }
+            if (code == kDeadlock) {
+                count(counters(), &DatabaseCounters::conflicts);
+                if (in_transaction_ || !back_off(conflicts++, started))
+                    throw Conflict(describe(e));
+                count(counters(), &DatabaseCounters::retries);
                 continue;
             }
             throw Error(describe(e));
@@ -209,7 +333,7 @@ auto Session::with_retry(const std::string& sql, Fn&& fn) {
 std::vector<Row> Session::query(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
     if (observer_) return observed_query(sql, params);
-    return with_retry(sql, [&](sql::PreparedStatement& ps) {
+    return with_retry(sql, false, [&](sql::PreparedStatement& ps) {
         bind(ps, params);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
         return read_rows(*rs);
@@ -220,7 +344,7 @@ std::vector<Row> Session::observed_query(const std::string& sql, const std::vect
     std::vector<std::string> names;
     std::vector<Row> rows;
     try {
-        rows = with_retry(sql, [&](sql::PreparedStatement& ps) {
+        rows = with_retry(sql, false, [&](sql::PreparedStatement& ps) {
             bind(ps, params);
             std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
             sql::ResultSetMetaData* meta = rs->getMetaData();
@@ -270,7 +394,7 @@ long long Session::query_int(const std::string& sql, const std::vector<Param>& p
 std::uint64_t Session::execute(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
     auto run = [&] {
-        return with_retry(sql, [&](sql::PreparedStatement& ps) {
+        return with_retry(sql, true, [&](sql::PreparedStatement& ps) {
             bind(ps, params);
             return static_cast<std::uint64_t>(ps.executeUpdate());
         });
@@ -288,13 +412,18 @@ std::uint64_t Session::execute(const std::string& sql, const std::vector<Param>&
 }
 
 void Session::begin() {
-    execute("START TRANSACTION");
+    // Resent after a loss like a read: nothing has run yet.
+    trace("START TRANSACTION", {});
+    with_retry("START TRANSACTION", false,
+               [](sql::PreparedStatement& ps) { return ps.executeUpdate(); });
     in_transaction_ = true;
 }
 
 void Session::commit() {
-    in_transaction_ = false;
+    // Still in the transaction while COMMIT runs: a conflict at commit is
+    // the unit's to retry, a lost connection is not resent.
     execute("COMMIT");
+    in_transaction_ = false;
 }
 
 void Session::rollback() noexcept {
@@ -304,6 +433,25 @@ void Session::rollback() noexcept {
         execute("ROLLBACK");
     } catch (...) {
         drop_connection();  // the server rolls back a dropped connection
+    }
+}
+
+void Session::transaction(const std::function<void()>& unit) {
+    const auto started = std::chrono::steady_clock::now();
+    for (int conflicts = 0;;) {
+        begin();
+        try {
+            unit();
+            commit();
+            return;
+        } catch (const Conflict&) {
+            rollback();
+            if (!back_off(conflicts++, started)) throw;
+            count(counters(), &DatabaseCounters::retries);
+        } catch (...) {
+            rollback();
+            throw;
+        }
     }
 }
 

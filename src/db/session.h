@@ -11,20 +11,39 @@
 //   the server once per connection. Every value from a request is bound as a
 //   parameter: SQL is never built from request text.
 //
-//   A lost connection (server gone away, KILL, restart) is reopened and the
-//   statement retried once. When the server cannot be reached, further
-//   attempts are refused without touching the network until the reconnect
-//   back-off has passed, so a database outage costs each request
-//   microseconds, not a connect timeout. Failures surface as db::Error;
-//   those that mean "no usable connection" (cannot connect, lost, in
-//   back-off) as its subclass db::Unavailable, whose outage the session
-//   logs itself: once per outage and process, and once when it is over.
+//   Settings::host may name several servers (MYSQLHOST="db1:3306,db2,db3",
+//   config/host_list.h): the session connects to the first that answers,
+//   skipping those that failed within the reconnect back-off, and when its
+//   connection is lost or refused it moves on to the next at once, without
+//   waiting for the failed one to come back.
+//
+//   A lost connection (server gone away, KILL, restart, node failure) is
+//   reopened and the statement resent once, unless it may already have
+//   run: a write whose reply was lost (error 2013) is never resent, so no
+//   counter is ever incremented twice (docs/FAILURES.md); it fails as
+//   db::Unavailable and the request gets FAILSAFE. When no server can be
+//   reached, further attempts are refused without touching the network
+//   until the reconnect back-off has passed, so a database outage costs
+//   each request microseconds, not a connect timeout.
+//
+//   A conflict (deadlock, or a Galera certification failure, both error
+//   1213) is retried with jittered exponential back-off for as long as the
+//   budget allows: the deadline set by set_deadline() (the request's
+//   REQUEST_TIMEOUT), else the I/O timeout from the statement's start.
+//   After that it fails as db::Conflict. Inside transaction() the whole
+//   unit is rolled back and run again instead.
+//
+//   Failures surface as db::Error; those that mean "no usable connection"
+//   (cannot connect, lost, in back-off) as its subclass db::Unavailable,
+//   whose outage the session logs itself: once per outage and process, and
+//   once when it is over.
 //
 //   A Session is used by one thread at a time (each worker owns one).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +52,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/host_list.h"
 #include "stats/database_counters.h"
 
 namespace sql { class Connection; class PreparedStatement; class ResultSet; }
@@ -40,8 +60,9 @@ namespace sql { class Connection; class PreparedStatement; class ResultSet; }
 namespace policyd::db {
 
 struct Settings {
-    std::string host;        // "" or "localhost": local socket; else TCP
-    unsigned port = 0;       // 0: 3306
+    std::string host;        // "" or "localhost": local socket; else TCP; or a
+                             // list of servers (config/host_list.h)
+    unsigned port = 0;       // 0: 3306; the port of list entries without one
     std::string socket;      // unix socket path, used when host is local
     std::string user;
     std::string password;
@@ -60,14 +81,16 @@ struct Settings {
     // server (error 1205) instead of being abandoned by the client: an
     // abandoned statement goes on waiting and runs when the lock is freed.
     int lock_wait_timeout_s = 0;
-    // Where this node's statements, errors, retries and reconnects are
-    // counted (nullptr: nowhere); must outlive every Session given it.
-    DatabaseCounters* counters = nullptr;
+    // Where each server's statements, errors, retries, reconnects,
+    // conflicts, failovers and open connections are counted: one entry per
+    // server of `host`, in its order (node_names()); empty: nowhere. They
+    // must outlive every Session given them.
+    std::vector<DatabaseCounters*> counters;
 };
 
-// The node's name in the metrics: "localhost" for the local socket, else
-// host:port.
-std::string node_name(const Settings& settings);
+// The servers' names in the metrics, in the order of `host`: "localhost"
+// for the local socket, else host:port.
+std::vector<std::string> node_names(const Settings& settings);
 
 class Error : public std::runtime_error {
 public:
@@ -77,6 +100,12 @@ public:
 // The server cannot be reached or the connection died: an outage, already
 // logged by the session (not a problem of one statement).
 class Unavailable : public Error {
+public:
+    using Error::Error;
+};
+
+// A conflict still there when the retry budget ran out.
+class Conflict : public Error {
 public:
     using Error::Error;
 };
@@ -117,12 +146,26 @@ public:
     // (INSERT ... ON DUPLICATE KEY UPDATE: 1 inserted, 2 updated, 0 unchanged).
     std::uint64_t execute(const std::string& sql, const std::vector<Param>& params = {});
 
-    // Explicit transactions for the few decisions that need row locks.
-    // A lost connection inside a transaction is not retried: the statement
-    // throws and the caller's transaction is gone.
+    // Runs `unit`, statements of this session, as one transaction: the few
+    // decisions that need row locks. A conflict anywhere in it, COMMIT
+    // included, rolls it back and runs it again (so `unit` must start from
+    // scratch each time), within the retry budget. A lost connection is
+    // not retried: the unit throws db::Unavailable.
+    void transaction(const std::function<void()>& unit);
+
+    // An explicit transaction the caller ends, for work that is never
+    // committed (policyd --explain rolls its evaluation back). Nothing in it
+    // is retried: a conflict throws db::Conflict. Decisions use transaction().
     void begin();
     void commit();
     void rollback() noexcept;
+
+    // The retry budget's end for the next statements (the request's
+    // REQUEST_TIMEOUT); a default time_point means "the I/O timeout".
+    void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+
+    // The server of the open connection ("host:port"), "" when none.
+    const std::string& node() const;
 
     // Makes sure a connection is open (for start-up checks and keepalive).
     void connect();
@@ -137,17 +180,26 @@ public:
     void set_observer(StatementObserver* observer) { observer_ = observer; }
 
 private:
-    template <typename Fn> auto with_retry(const std::string& sql, Fn&& fn);
+    template <typename Fn> auto with_retry(const std::string& sql, bool writes, Fn&& fn);
     std::vector<Row> observed_query(const std::string& sql, const std::vector<Param>& params);
     static std::vector<Row> read_rows(sql::ResultSet& rs);
     sql::PreparedStatement& prepared(const std::string& sql);
     void open();
+    bool open_endpoint(std::size_t index, std::string& error);
     void drop_connection() noexcept;
+    void lose_connection(const std::string& why);
+    bool back_off(int attempt, std::chrono::steady_clock::time_point started);
+    DatabaseCounters* counters() const;  // of the current endpoint, or nullptr
 
     Settings settings_;
+    std::vector<HostPort> endpoints_;  // never empty
+    std::vector<std::string> names_;   // node_names(settings_), one per endpoint
+    // Per endpoint: refused until then after a failed connect or a loss.
+    std::vector<std::chrono::steady_clock::time_point> refuse_until_;
+    std::size_t current_ = 0;          // endpoint of conn_
     std::unique_ptr<sql::Connection> conn_;
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
-    std::chrono::steady_clock::time_point refuse_until_{};
+    std::chrono::steady_clock::time_point deadline_{};
     bool in_transaction_ = false;
     bool ever_connected_ = false;  // a later open() is a reconnect
     StatementObserver* observer_ = nullptr;

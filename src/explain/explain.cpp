@@ -104,7 +104,8 @@ std::string summary(const std::string& sql) {
         return "the row lookups of " + tables + " in one statement";
     }
     const std::string verb = sql.substr(0, sql.find(' '));
-    for (const char* marker : {" FROM ", " INTO ", "UPDATE "}) {
+    // (an INSERT ... SELECT ... FROM DUAL WHERE NOT EXISTS ... carries row lookups)
+    for (const char* marker : {verb == "INSERT" ? " INTO " : " FROM ", " FROM ", " INTO ", "UPDATE "}) {
         const std::size_t at = sql.find(marker);
         if (at == std::string::npos) continue;
         const std::size_t start = at + std::string(marker).size();
@@ -180,6 +181,10 @@ public:
         running_ = nullptr;
     }
 
+    // A statement sent for another check than the running one (the triplet
+    // INSERT that carries the lists' lookups) is filed under that check.
+    void working_for(const Check& check) { running_ = &find(check); }
+
     void logged(std::string_view token, std::string line) {
         current().logged.push_back(std::move(line));
         if (!token.empty()) current().last_token = token;
@@ -242,6 +247,7 @@ public:
         recorder_.logged(token, decision_text(token, tail));
     }
     void log_line(std::string_view line) override { recorder_.logged({}, std::string(line)); }
+    void working_for(const Check& check) override { recorder_.working_for(check); }
 
 private:
     Recorder& recorder_;
@@ -314,7 +320,8 @@ int explain(const Config& config, const ExplainInput& input, std::ostream& out) 
     }
 
     const Request request = normalize(Attributes(input.request),
-                                      static_cast<int>(config.greylist_hostaddr));
+                                      static_cast<int>(config.greylist_hostaddr),
+                                      static_cast<int>(config.greylist_ipv6_prefix));
     out << "policyd --explain: evaluating the " << input.origin
         << " against the live database; nothing is changed (one transaction, rolled back)\n";
     out << "request:\n";

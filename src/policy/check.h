@@ -18,6 +18,17 @@
 //   that question as a RowLookup and asks ctx.row_matches(*this) instead of
 //   querying: the context asks the questions of every enabled check at the
 //   first one, in one statement (row_lookups.h).
+//
+//   A check whose first statement is an INSERT that needs nothing read
+//   before it (the greylist triplet) may offer it as a GuardedInsert. When
+//   only row-lookup checks stand between the first of them and that check,
+//   the context sends the INSERT in place of their lookups, made
+//   conditional on none of them matching; the check then takes its
+//   affected-row count from ctx.carried_insert() instead of sending it. In
+//   the default configuration (whitelist, greylist) a new or retried
+//   triplet is decided by that one statement; when it changes nothing the
+//   lookups are asked after all, to tell a listed client from an unchanged
+//   row.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +52,19 @@ struct RowLookup {
     const char* table;  // a string literal: it must live as long as the program
     std::string condition;
     std::vector<db::Param> params;
+};
+
+// "INSERT INTO ... (<columns>) SELECT <values> ... <rest>": a check's INSERT
+// in the form the context can make conditional (row_lookups.h): `into` up
+// to the column list, `values` the selected expressions with their '?'
+// bound to `value_params`, `rest` (ON DUPLICATE KEY UPDATE ...) with
+// `rest_params`. Without a guard it runs as INSERT ... VALUES (<values>).
+struct GuardedInsert {
+    std::string into;
+    std::string values;
+    std::string rest;
+    std::vector<db::Param> value_params;
+    std::vector<db::Param> rest_params;
 };
 
 // What a check concluded. Continue and Pass let the chain go on; every other
@@ -89,6 +113,18 @@ public:
     // Throws db::Error.
     bool row_matches(const Check& check);
 
+    // The affected-row count of `check`'s guarded_insert() when the first
+    // row_matches() of this request sent it and none of the lookups before
+    // `check` matched; nullopt when it was not sent (the check sends its
+    // INSERT itself). A count of 0 can also mean that a lookup matched when
+    // the INSERT ran and no longer did when the lookups were asked after
+    // it: the check confirms a 0 by finding its row. Given once. Throws the
+    // db::Error of the carried INSERT when it failed and the lookups asked
+    // after it did not (the failure is the INSERT's own, so it is the
+    // check's, and sending the INSERT again would only wait twice for a
+    // held row lock).
+    std::optional<std::uint64_t> carried_insert(const Check& check);
+
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>
     void log_decision(std::string_view token, std::string_view extra = {});
@@ -97,15 +133,27 @@ public:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT><tail>
     // Every decision line goes through here, so a subclass sees each token.
     virtual void log_decision_tail(std::string_view token, std::string_view tail);
+    // The context is about to send a statement for `check` while another
+    // check runs (the carried insert), or is back to the running one: the
+    // pipeline follows it, so a request timeout is answered for the check
+    // the worker is waiting for.
+    virtual void working_for(const Check&) {}
     // Logs a line verbatim (for the few reference lines with another shape).
     virtual void log_line(std::string_view line);
     // The text log_decision_tail() logs.
     std::string decision_text(std::string_view token, std::string_view tail) const;
 
 private:
+    std::optional<std::uint64_t> ask_together(const std::vector<std::optional<RowLookup>>& lookups);
+    std::optional<std::uint64_t> send_carried_insert(
+        std::size_t caller, const std::vector<std::optional<RowLookup>>& lookups);
+
     std::vector<const Check*> enabled_checks_;
     std::optional<std::uint64_t> row_hits_;  // bit i: enabled_checks_[i] matched
     bool ask_alone_ = false;                 // the combined statement failed
+    const Check* carrier_ = nullptr;         // whose guarded insert was sent
+    std::optional<std::uint64_t> carried_;   // and what it changed
+    std::optional<std::string> carried_error_;  // or how it failed
 };
 
 class Check {
@@ -127,6 +175,16 @@ public:
     // with the other checks' before any of them runs, so it must not depend
     // on what an earlier check writes for the same request.
     virtual std::optional<RowLookup> row_lookup(const CheckContext&) const { return std::nullopt; }
+    // Whether run() decides this request on row_matches() alone, writing
+    // and deciding nothing before it: a later check's guarded insert may
+    // then be sent in its place, guarded by its lookup.
+    virtual bool decides_by_row_lookup(const CheckContext&) const { return false; }
+    // This request's first statement as a GuardedInsert, when it is an
+    // INSERT that depends on nothing the check reads first; run() then
+    // asks ctx.carried_insert(*this) before sending it.
+    virtual std::optional<GuardedInsert> guarded_insert(const CheckContext&) const {
+        return std::nullopt;
+    }
 };
 
 }  // namespace policyd

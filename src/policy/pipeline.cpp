@@ -66,19 +66,30 @@ Outcome outcome_of(Decision decision) {
     return Outcome::Invalid;
 }
 
-// Counts every decision token a check (or the pipeline) logs.
+// Counts every decision token a check (or the pipeline) logs, and follows
+// the check the context works for in `progress` (see working_for()).
 class CountingContext final : public CheckContext {
 public:
     CountingContext(const Request& request, const Config& config, db::Session& db,
-                    std::time_t now, std::uint64_t rcpt_number, int fd, Stats* stats)
-        : CheckContext(request, config, db, now, rcpt_number, fd), stats_(stats) {}
+                    std::time_t now, std::uint64_t rcpt_number, int fd, Stats* stats,
+                    const std::vector<std::unique_ptr<Check>>* checks = nullptr,
+                    RequestProgress* progress = nullptr)
+        : CheckContext(request, config, db, now, rcpt_number, fd),
+          stats_(stats), checks_(checks), progress_(progress) {}
     void log_decision_tail(std::string_view token, std::string_view tail) override {
         CheckContext::log_decision_tail(token, tail);
         if (stats_) stats_->token(token);
     }
+    void working_for(const Check& check) override {
+        if (!progress_ || !checks_) return;
+        for (std::size_t i = 0; i < checks_->size(); ++i)
+            if ((*checks_)[i].get() == &check) progress_->running_check = static_cast<int>(i);
+    }
 
 private:
     Stats* stats_;
+    const std::vector<std::unique_ptr<Check>>* checks_;
+    RequestProgress* progress_;
 };
 
 }  // namespace
@@ -209,7 +220,8 @@ std::string Pipeline::evaluate(const Request& request, const Config& config, db:
         if (stats_) stats_->outcome(Outcome::Invalid);
         return kInvalidReply;
     }
-    CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_);
+    CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_,
+                        &checks_, progress);
     std::size_t decided_by = Stats::kNoCheck;
     const Decision decision = decide(ctx, progress, decided_by);
     if (stats_) stats_->outcome(outcome_of(decision), decided_by);

@@ -31,6 +31,28 @@ RowLookupStatement row_lookup_statement(const std::vector<std::optional<RowLooku
     return statement;
 }
 
+RowLookupStatement guarded_insert_statement(const GuardedInsert& insert,
+                                            const std::vector<std::optional<RowLookup>>& guard) {
+    RowLookupStatement statement;
+    std::string condition;
+    statement.params = insert.value_params;
+    for (const auto& lookup : guard) {
+        if (!lookup) continue;
+        condition += std::string(condition.empty() ? " WHERE " : " AND ") +
+                     "NOT EXISTS (SELECT 1 FROM " + lookup->table + " WHERE (" +
+                     lookup->condition + "))";
+        statement.params.insert(statement.params.end(), lookup->params.begin(),
+                                lookup->params.end());
+    }
+    statement.sql = condition.empty()
+                        ? insert.into + " VALUES (" + insert.values + ")" + insert.rest
+                        : insert.into + " SELECT " + insert.values + " FROM DUAL" + condition +
+                              insert.rest;
+    statement.params.insert(statement.params.end(), insert.rest_params.begin(),
+                            insert.rest_params.end());
+    return statement;
+}
+
 std::uint64_t run_row_lookups(db::Session& db,
                               const std::vector<std::optional<RowLookup>>& lookups) {
     const RowLookupStatement statement = row_lookup_statement(lookups);

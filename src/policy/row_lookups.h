@@ -16,6 +16,12 @@
 //   A single question goes out without UNION; none, without a statement.
 //   The statement text depends only on which questions are asked, so each
 //   worker prepares a handful of variants once.
+//
+//   guarded_insert_statement() puts the same questions into a check's
+//   INSERT as its condition: "INSERT INTO t (...) SELECT <values> FROM DUAL
+//   WHERE NOT EXISTS (SELECT 1 FROM <table> WHERE (<condition>)) AND ...
+//   ON DUPLICATE KEY UPDATE ...", which writes only when none matches
+//   (check.h, GuardedInsert).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +40,11 @@ struct RowLookupStatement {
 
 // The statement for `lookups` (at most 64); nullopt entries have no part.
 RowLookupStatement row_lookup_statement(const std::vector<std::optional<RowLookup>>& lookups);
+
+// The guarded INSERT: `insert` made conditional on no entry of `guard`
+// matching (nullopt entries add nothing); without any, INSERT ... VALUES.
+RowLookupStatement guarded_insert_statement(const GuardedInsert& insert,
+                                            const std::vector<std::optional<RowLookup>>& guard);
 
 // Runs row_lookup_statement(lookups) on `db`; bit i of the result is set
 // when lookups[i] matched. Throws db::Error like any statement.

@@ -5,8 +5,9 @@
 // DESCRIPTION
 //   Re-implements generic.c:extract (cap, fold, filter), the domain half of
 //   the sender/recipient split of policyd.c:parse_buf and
-//   generic.c:extract_ipfill. Every rule here shapes a stored key; change
-//   none of them without a compatibility note (docs/).
+//   generic.c:extract_ipfill, plus our IPv6 network key. Every rule here
+//   shapes a stored key; change none of them without a compatibility note
+//   (docs/).
 #include "protocol/normalizer.h"
 
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/cidr.h"
 #include "protocol/ascii.h"
 
 namespace policyd {
@@ -98,9 +100,21 @@ void fill_host_keys(Request& r, int hostaddr)
     r.ghost = std::move(prefix);
 }
 
+// NET6, and GHOST from it, for an IPv6 client when the prefix is below 128.
+void fill_ipv6_network(Request& r, int ipv6_prefix)
+{
+    if (ipv6_prefix >= 128)
+        return;
+    const std::optional<Cidr> host = Cidr::address(r.ip);
+    if (!host || host->family != AF_INET6)  // IPv4-mapped addresses parse as IPv4
+        return;
+    r.net6 = host->network(ipv6_prefix).str();
+    r.ghost = r.net6;
+}
+
 }  // namespace
 
-Request normalize(const Attributes& attrs, int greylist_hostaddr)
+Request normalize(const Attributes& attrs, int greylist_hostaddr, int greylist_ipv6_prefix)
 {
     Request r;
 
@@ -109,6 +123,7 @@ Request normalize(const Attributes& attrs, int greylist_hostaddr)
     for (char c : ip)
         r.ip.push_back(ascii_lower(c));
     fill_host_keys(r, greylist_hostaddr);
+    fill_ipv6_network(r, greylist_ipv6_prefix);
 
     if (const auto sender = row_value(attrs, "sender")) {
         r.sender = extract(*sender);

@@ -3,7 +3,8 @@
 // SYNOPSIS
 //   #include "protocol/normalizer.h"
 //
-//   Request r = normalize(Attributes(text), config.greylist_hostaddr);
+//   Request r = normalize(Attributes(text), config.greylist_hostaddr,
+//                         config.greylist_ipv6_prefix);
 // DESCRIPTION
 //   Produces exactly the strings the reference policyd stored in and
 //   looked up from MySQL, so existing databases keep matching
@@ -27,6 +28,14 @@
 //   greylist_hostaddr is GREYLIST_HOSTADDR; values outside 1..4 count as 3,
 //   as in the reference's policyd.c:main.
 //
+//   greylist_ipv6_prefix is GREYLIST_IPV6_PREFIX (ours; 128 keeps the
+//   reference's keys): below 128, an IPv6 client address yields NET6, its
+//   network of that many leading bits in canonical CIDR text, which is
+//   then also GHOST, so a pool retrying from another address of its /64
+//   finds its triplet. IPv4 clients, IPv4-mapped IPv6 addresses (which the
+//   reference's octet scan handles) and anything that is not an address
+//   keep the reference's keys.
+//
 //   Ownership and lifetime: the Request owns copies of everything; the
 //   Attributes (and the text behind them) may go away afterwards.
 #pragma once
@@ -36,6 +45,6 @@
 
 namespace policyd {
 
-Request normalize(const Attributes& attrs, int greylist_hostaddr);
+Request normalize(const Attributes& attrs, int greylist_hostaddr, int greylist_ipv6_prefix);
 
 }  // namespace policyd

@@ -21,8 +21,12 @@ struct Request {
     // Literal netblock strings "a.b.c.%", "a.b.%.%", "a.%.%.%" derived from
     // an IPv4 address; empty for IPv6 or when GREYLIST_HOSTADDR stops early.
     std::string net3, net2, net1;
+    // IPv6 only (ours): the client's network of GREYLIST_IPV6_PREFIX bits
+    // in CIDR notation, "2001:db8:1:2::/64"; empty for IPv4 clients and
+    // with a prefix of 128 (the default), where the address is the key.
+    std::string net6;
     // Greylist host key: the first GREYLIST_HOSTADDR octets (or the whole
-    // address for IPv6 / HOSTADDR=4).
+    // address for HOSTADDR=4), for IPv6 net6 or else the whole address.
     std::string ghost;
 
     std::string name;          // client_name (filtered); "" if absent

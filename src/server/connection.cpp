@@ -182,7 +182,8 @@ void Connection::dispatch(std::string_view raw_request) {
     job.sequence = next_sequence_++;
     job.fd = static_cast<int>(bufferevent_getfd(bev_));
     job.request = std::make_shared<const Request>(
-        normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr)));
+        normalize(Attributes(raw_request), static_cast<int>(config->greylist_hostaddr),
+                  static_cast<int>(config->greylist_ipv6_prefix)));
     job.config = config;
     job.arrived = std::chrono::steady_clock::now();
     job.progress = std::make_shared<RequestProgress>();

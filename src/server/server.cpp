@@ -65,27 +65,33 @@ constexpr int kDrainSeconds = 10;
 
 }  // namespace
 
-Server::Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd,
-               int metrics_fd)
+Server::Server(std::shared_ptr<const Config> config, std::string config_path, Listeners listeners)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
       base_(event_base_new()),
       completed_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      unix_path_(std::move(listeners.unix_path)),
       pipeline_(Pipeline::standard()),
       started_unix_(std::chrono::duration<double>(
                         std::chrono::system_clock::now().time_since_epoch()).count()) {
-    // Backlog 0: the socket already listens (bind_listener); -1 would make
-    // libevent call listen(fd, 128) again and shrink the accept queue.
-    listener_ = evconnlistener_new(base_, &Server::on_accept, this,
-                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
-    evconnlistener_set_error_cb(listener_, &Server::on_accept_error);
+    // Backlog 0: the sockets already listen (bind_listener, UnixSocket); -1
+    // would make libevent call listen(fd, 128) again and shrink the queue.
+    const auto listen_on = [this](int fd) {
+        evconnlistener* listener = evconnlistener_new(
+            base_, &Server::on_accept, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+        evconnlistener_set_error_cb(listener, &Server::on_accept_error);
+        return listener;
+    };
+    listener_ = listen_on(listeners.tcp_fd);
+    if (listeners.unix_fd >= 0) unix_listener_ = listen_on(listeners.unix_fd);
     if (completed_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     completed_event_ =
         event_new(base_, completed_fd_, EV_READ | EV_PERSIST, &Server::on_completed, this);
     event_add(completed_event_, nullptr);
     resume_accept_event_ = evtimer_new(
         base_, [](evutil_socket_t, short, void* self) {
-            evconnlistener_enable(static_cast<Server*>(self)->listener_);
+            auto* server = static_cast<Server*>(self);
+            if (!server->shutting_down_) server->set_accepting(true);
         }, this);
     drain_deadline_event_ = evtimer_new(
         base_, [](evutil_socket_t, short, void* self) {
@@ -106,11 +112,12 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, in
         event_add(ev, nullptr);
         signal_events_.push_back(ev);
     }
-    if (metrics_fd >= 0)
-        metrics_ = std::make_unique<MetricsListener>(base_, metrics_fd,
+    if (listeners.metrics_fd >= 0)
+        metrics_ = std::make_unique<MetricsListener>(base_, listeners.metrics_fd,
                                                      [this] { return metrics_text(); });
     db::Settings db_settings = db::settings_from_config(*config_);
-    db_settings.counters = &stats_.database_node(db::node_name(db_settings));
+    for (const std::string& node : db::node_names(db_settings))
+        db_settings.counters.push_back(&stats_.database_node(node));
     workers_ = std::make_unique<WorkerPool>(
         static_cast<unsigned>(config_->workers > 0 ? config_->workers : 1),
         std::move(db_settings), pipeline_, [this](Job&& job) {
@@ -140,6 +147,7 @@ Server::~Server() {
     event_free(resume_accept_event_);
     event_free(completed_event_);
     close(completed_fd_);
+    if (unix_listener_) evconnlistener_free(unix_listener_);
     evconnlistener_free(listener_);
     event_base_free(base_);
 }
@@ -166,6 +174,11 @@ void Server::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, i
 }
 
 void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
+    if (address->sa_family == AF_UNIX) {
+        // CONN_ACL is about addresses; the socket's file mode decided already.
+        admit(fd, "unix:" + unix_path_, 0, false);
+        return;
+    }
     const Peer peer = describe_peer(address);
     sockaddr_storage storage{};
     std::memcpy(&storage, address,
@@ -175,23 +188,36 @@ void Server::accept_client(evutil_socket_t fd, const sockaddr* address) {
         refuse(fd, refused_acl_, peer.address);
         return;
     }
+    admit(fd, peer.address, peer.port, true);
+}
+
+void Server::admit(evutil_socket_t fd, const std::string& address, unsigned port, bool tcp) {
+    // "unix:/path" has no port to add; the log line keeps "port: 0" so
+    // that one pattern still parses every connection line.
+    const std::string peer = tcp ? address + ":" + std::to_string(port) : address;
     if (connections_.size() >= static_cast<std::size_t>(config_->max_connections)) {
         stats_.refused_limit();
-        refuse(fd, refused_limit_, peer.address + ":" + std::to_string(peer.port));
+        refuse(fd, refused_limit_, peer);
         return;
     }
     const std::uint64_t id = next_connection_id_++;
-    log::line("connection from: " + peer.address + " port: " + std::to_string(peer.port) +
-              " slots: " + std::to_string(connections_.size()) + " of " +
+    log::line("connection from: " + address + " port: " + std::to_string(port) + " slots: " +
+              std::to_string(connections_.size()) + " of " +
               std::to_string(config_->max_connections) + " used");
     evutil_make_socket_nonblocking(fd);
     stats_.connection_opened();
-    // A reply must not wait for the ACK of the previous one (Nagle): with
-    // pipelined requests that cost up to the peer's 40 ms delayed ACK.
-    const int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    connections_.emplace(id, std::make_unique<Connection>(*this, id, fd,
-                                                          peer.address + ":" + std::to_string(peer.port)));
+    if (tcp) {
+        // A reply must not wait for the ACK of the previous one (Nagle): with
+        // pipelined requests that cost up to the peer's 40 ms delayed ACK.
+        const int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    connections_.emplace(id, std::make_unique<Connection>(*this, id, fd, peer));
+}
+
+void Server::set_accepting(bool on) {
+    for (evconnlistener* listener : {listener_, unix_listener_})
+        if (listener) (on ? evconnlistener_enable : evconnlistener_disable)(listener);
 }
 
 void Server::refuse(evutil_socket_t fd, Refusals& refusals, const std::string& peer) {
@@ -213,12 +239,12 @@ void Server::on_refusal_summary(evutil_socket_t, short, void* arg) {
 
 // Out of descriptors (EMFILE/ENFILE) must not kill the daemon (reference
 // C24): pause accepting for a second and let connections close meanwhile.
-void Server::on_accept_error(evconnlistener* listener, void* self) {
+void Server::on_accept_error(evconnlistener*, void* self) {
     auto* server = static_cast<Server*>(self);
     const int err = EVUTIL_SOCKET_ERROR();
     log::line(std::string("warning: accept(): ") + evutil_socket_error_to_string(err) +
               "; pausing new connections for 1s");
-    evconnlistener_disable(listener);
+    server->set_accepting(false);  // both: the descriptors they lack are shared
     const timeval one_second{1, 0};
     evtimer_add(server->resume_accept_event_, &one_second);
 }
@@ -280,7 +306,7 @@ void Server::begin_shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
     log::line("shutting down..");
-    evconnlistener_disable(listener_);
+    set_accepting(false);
     const timeval deadline{kDrainSeconds, 0};
     evtimer_add(drain_deadline_event_, &deadline);
     std::vector<Connection*> open;

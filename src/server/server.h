@@ -2,11 +2,14 @@
 //   server.h - the libevent server: listener, connections, workers, signals
 // SYNOPSIS
 //   #include "server/server.h"
-//   Server server(config, config_path, listen_fd, metrics_fd);
+//   Server server(config, config_path, {tcp_fd, unix_fd, unix_path, metrics_fd});
 //   return server.run();     // until SIGTERM/SIGINT; returns the exit status
 // DESCRIPTION
 //   One event-loop thread owns the sockets; a WorkerPool owns the database.
-//   Accepted clients are checked against CONN_ACL and MAX_CONNECTIONS; the
+//   It accepts on BINDHOST:BINDPORT and, when BINDSOCKET is set, on that
+//   Unix-domain socket too. TCP clients are checked against CONN_ACL (the
+//   socket's clients are not: its file permissions decide who connects),
+//   every client against MAX_CONNECTIONS; the
 //   refusals of each kind are logged through a RefusalLog, so a flood of
 //   them logs one line and then one summary a second.
 //   SIGHUP re-reads policyd.conf (a bad file keeps the running
@@ -16,8 +19,8 @@
 //   With METRICS_BIND, a MetricsListener serves the same counters as GET
 //   /metrics on this loop.
 //
-//   The Server owns the listening descriptors it is given (metrics_fd -1:
-//   no metrics).
+//   The Server owns the listening descriptors it is given (and closes
+//   them); the socket file itself belongs to the UnixSocket that made it.
 #pragma once
 
 #include <event2/event.h>
@@ -41,10 +44,17 @@
 
 namespace policyd {
 
+// The sockets the server accepts on.
+struct Listeners {
+    int tcp_fd = -1;        // BINDHOST:BINDPORT
+    int unix_fd = -1;       // BINDSOCKET; -1: none
+    std::string unix_path;  // its path, for the log lines of its clients
+    int metrics_fd = -1;    // METRICS_BIND; -1: no metrics
+};
+
 class Server {
 public:
-    Server(std::shared_ptr<const Config> config, std::string config_path, int listen_fd,
-           int metrics_fd = -1);
+    Server(std::shared_ptr<const Config> config, std::string config_path, Listeners listeners);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -78,6 +88,10 @@ private:
     void refuse(evutil_socket_t fd, Refusals& refusals, const std::string& peer);
 
     void accept_client(evutil_socket_t fd, const sockaddr* address);
+    // Opens a connection for an accepted client, unless MAX_CONNECTIONS are
+    // open; `tcp` false for the Unix-domain socket (address "unix:<path>").
+    void admit(evutil_socket_t fd, const std::string& address, unsigned port, bool tcp);
+    void set_accepting(bool on);
     void deliver_completed();
     void reload();
     void begin_shutdown();
@@ -91,7 +105,9 @@ private:
     const std::string config_path_;
     event_base* base_;
     int completed_fd_;  // eventfd: a worker's wake-up when completed_ was empty
-    evconnlistener* listener_ = nullptr;
+    evconnlistener* listener_ = nullptr;       // TCP
+    evconnlistener* unix_listener_ = nullptr;  // BINDSOCKET; null: none
+    const std::string unix_path_;
     event* completed_event_ = nullptr;
     event* resume_accept_event_ = nullptr;
     event* drain_deadline_event_ = nullptr;

@@ -105,6 +105,8 @@ void WorkerPool::run() {
             queue_.pop_front();
         }
         if (job.progress->answered) continue;  // too late: the loop already answered it
+        // Conflicts are retried while the connection would still take the answer.
+        session.set_deadline(job.arrived + std::chrono::seconds(job.config->request_timeout));
         job.reply = pipeline_.evaluate(*job.request, *job.config, session, job.fd, job.progress.get());
         on_done_(std::move(job));
     }

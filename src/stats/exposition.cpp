@@ -113,11 +113,20 @@ void database(Writer& w, const Stats::Snapshot& s) {
          &Stats::Snapshot::DatabaseNode::retries},
         {"policyd_database_reconnects_total", "Connections reopened after one was lost.",
          &Stats::Snapshot::DatabaseNode::reconnects},
+        {"policyd_database_conflicts_total",
+         "Deadlocks and Galera certification failures (error 1213) met on the node.",
+         &Stats::Snapshot::DatabaseNode::conflicts},
+        {"policyd_database_failovers_total",
+         "Connections lost or refused on the node while another MYSQLHOST server was left to try.",
+         &Stats::Snapshot::DatabaseNode::failovers},
     };
     for (const Family& f : families) {
         w.family(f.name, "counter", f.help);
         for (const auto& node : s.database_nodes) w.sample(f.name, label("node", node.name), node.*f.field);
     }
+    w.family("policyd_database_connections", "gauge", "Worker connections open to the node now.");
+    for (const auto& node : s.database_nodes)
+        w.sample("policyd_database_connections", label("node", node.name), node.connections);
 }
 
 void connections(Writer& w, const Stats::Snapshot& s) {

@@ -157,7 +157,8 @@ Stats::Snapshot Stats::snapshot() const {
     for (std::size_t i = 0; i < database_node_names_.size(); ++i) {
         const DatabaseCounters& n = database_nodes_[i];
         s.database_nodes.push_back({database_node_names_[i], load(n.statements), load(n.errors),
-                                    load(n.retries), load(n.reconnects)});
+                                    load(n.retries), load(n.reconnects), load(n.conflicts),
+                                    load(n.failovers), load(n.connections)});
     }
     for (const auto& slot : token_slots_)
         if (const std::string* name = slot.name.load(std::memory_order_acquire))
@@ -190,6 +191,22 @@ std::string format_report(const Stats::Snapshot& s) {
     for (std::size_t i = 0; i < kOutcomeCount; ++i)
         add(kOutcomeNames[i], std::to_string(s.outcomes[i]));
     add("db_errors", std::to_string(s.database_errors));
+    // Summed over the nodes; db_nodes names those with worker connections
+    // open now, as "host:port(connections),...", "-" when none.
+    std::uint64_t conflicts = 0, retries = 0, failovers = 0;
+    std::string nodes;
+    for (const auto& node : s.database_nodes) {
+        conflicts += node.conflicts;
+        retries += node.retries;
+        failovers += node.failovers;
+        if (node.connections == 0) continue;
+        nodes.append(nodes.empty() ? "" : ",").append(node.name).append("(")
+            .append(std::to_string(node.connections)).append(")");
+    }
+    add("db_conflicts", std::to_string(conflicts));
+    add("db_retries", std::to_string(retries));
+    add("db_failovers", std::to_string(failovers));
+    add("db_nodes", nodes.empty() ? "-" : nodes);
     add("connections", std::to_string(s.connections_current));
     add("connections_total", std::to_string(s.connections_total));
     add("refused_acl", std::to_string(s.refused_acl));

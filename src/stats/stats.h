@@ -117,6 +117,7 @@ public:
         struct DatabaseNode {
             std::string name;
             std::uint64_t statements = 0, errors = 0, retries = 0, reconnects = 0;
+            std::uint64_t conflicts = 0, failovers = 0, connections = 0;
         };
         std::vector<DatabaseNode> database_nodes;
 

@@ -283,9 +283,16 @@ class Database:
 # Policy protocol connections
 # ---------------------------------------------------------------------------------------------
 class Connection:
-    def __init__(self, port, timeout, source=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
-                                             source_address=(source, 0) if source else None)
+    """A policy connection to 127.0.0.1:port, or to the Unix-domain socket `unix_path`."""
+
+    def __init__(self, port, timeout, source=None, unix_path=None):
+        if unix_path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(unix_path)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                                 source_address=(source, 0) if source else None)
         self.pending = b""
         self.dead = False
 

@@ -12,8 +12,13 @@
 #     (default policyd_e2e) of the private MariaDB given by WORKDIR / MARIADB_PORT (defaults
 #     <repo>/work/e2e/mariadb and 13307); that MariaDB is started here and stopped afterwards
 #     unless it was already running.
+#   policyd also listens on the Unix-domain socket $queue_directory/private/policyd
+#   (BINDSOCKET, mode 0666 inside Postfix's 0700 private/ directory, as docs/POSTFIX.md says).
 # Tests: the instance answers EHLO; a first RCPT is deferred "450 4.7.1 ... Please try later";
 # Postfix logged the NOQUEUE reject; after moving triplet._datenew back, the retry gets 250.
+# Then main.cf is switched to the documented "check_policy_service unix:private/policyd" and
+# smtpd to chroot=y (the chroot caveat of docs/POSTFIX.md), Postfix reloaded, and the same
+# greylisting round goes over the socket; at the end policyd's SIGTERM removes the socket.
 # Prints "PASS name" / "FAIL name: reason" and a last line "N passed, M failed"; exit 1 on failure.
 set -euo pipefail
 
@@ -53,6 +58,11 @@ trap cleanup EXIT
 "$MARIADB" start >/dev/null
 "$MARIADB" reset >/dev/null
 policy_port=$(free_port)
+# Postfix's private/ directory (postfix start keeps it as it is: owner postfix, mode 0700)
+mkdir -p "$dir/queue/private"
+chown postfix "$dir/queue/private"
+chmod 700 "$dir/queue/private"
+policy_socket=$dir/queue/private/policyd
 python3 - "$dir/policyd.conf" "$policy_port" <<EOF
 import importlib.util, sys, types
 spec = importlib.util.spec_from_file_location("c", "$repo/tests/conformance/run.py")
@@ -60,7 +70,8 @@ c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
 opts = types.SimpleNamespace(mysql_host="127.0.0.1", mysql_port=$MARIADB_PORT, db="$MARIADB_DB",
                              mysql_user="postfix", mysql_password="p0stf1x", port=int(sys.argv[2]))
 with open(sys.argv[1], "w") as f:
-    f.write(c.policyd_conf(opts, "$dir", {"TRIPLET_TIME": "$TRIPLET_TIME"}))
+    f.write(c.policyd_conf(opts, "$dir", {"TRIPLET_TIME": "$TRIPLET_TIME",
+                                          "BINDSOCKET": "$policy_socket", "BINDSOCKET_MODE": "0666"}))
 EOF
 if [ -x "$POLICYD" ]; then
   "$POLICYD" -c "$dir/policyd.conf" >"$dir/policyd.log" 2>&1 &
@@ -114,10 +125,11 @@ else
   echo "$out" >&2
 fi
 
-swaks_rcpt() {
+swaks_rcpt() {  # [recipient]
   swaks --server "127.0.0.1:$POSTFIX_PORT" --helo mail.example.com --from alice@example.com \
-    --to bob@example.org --quit-after RCPT --timeout 30 2>&1 || true
+    --to "${1:-bob@example.org}" --quit-after RCPT --timeout 30 2>&1 || true
 }
+rcpt_reply() { grep -A1 -E '^ -> RCPT TO' <<<"$1" | tail -n 1; }
 
 # --- tests ------------------------------------------------------------------------------------
 out=$(swaks --server "127.0.0.1:$POSTFIX_PORT" --helo mail.example.com --quit-after EHLO --timeout 10 2>&1 || true)
@@ -144,8 +156,57 @@ else
   fail retry-after-triplet-time-accepted "expected 250 at RCPT (triplets moved back: $moved), got: $(grep -A1 -E '^ -> RCPT TO' <<<"$out" | tail -n 1)"
 fi
 
-if [ "$failed" -gt 0 ] && [ -n "$daemon_pid" ]; then
-  echo "--- policyd output (tail) ---"; tail -n 20 "$dir/policyd.log" | sed 's/^/| /'
+# --- the same over the Unix-domain socket, smtpd chrooted ------------------------------------
+mode=$(stat -c '%F %a' "$policy_socket" 2>&1 || true)
+if [ "$mode" = "socket 666" ]; then pass unix-socket-created-with-bindsocket-mode
+else fail unix-socket-created-with-bindsocket-mode "expected 'socket 666', got '$mode'"; fi
+
+unix_lines() { grep -c "^connection from: unix:$policy_socket port: 0 " "$dir/policyd.log" || true; }
+before=$(unix_lines)
+reloads() { grep -c 'reload -- version' "$dir/maillog" 2>/dev/null || true; }
+reloaded=$(reloads)
+sed -i "s|check_policy_service inet:127\.0\.0\.1:$policy_port|check_policy_service unix:private/policyd|" \
+  "$dir/etc/main.cf"
+postconf -c "$dir/etc" -F "127.0.0.1:$POSTFIX_PORT/inet/chroot=y"
+postfix -c "$dir/etc" reload >/dev/null 2>&1 || true
+for _ in $(seq 1 250); do [ "$(reloads)" -gt "$reloaded" ] && break; sleep 0.02; done
+if grep -q '^ *check_policy_service unix:private/policyd$' "$dir/etc/main.cf" &&
+   [ "$(postconf -c "$dir/etc" -Fh "127.0.0.1:$POSTFIX_PORT/inet/chroot")" = y ] &&
+   [ "$(reloads)" -gt "$reloaded" ]; then
+  pass postfix-reloaded-with-unix-policy-service-and-chroot
+else
+  fail postfix-reloaded-with-unix-policy-service-and-chroot "main.cf: $(grep check_policy_service "$dir/etc/main.cf" | tr '\n' ' '); reloads: $(reloads)"
+fi
+
+out=$(swaks_rcpt carol@example.org)
+if grep -q '450 4.7.1 .*Please try later' <<<"$(rcpt_reply "$out")" && [ "$(unix_lines)" -gt "$before" ] &&
+   grep -q "greylist=new, .*to=carol@example.org" "$dir/policyd.log"; then
+  pass unix-socket-first-attempt-greylisted
+else
+  fail unix-socket-first-attempt-greylisted "RCPT reply: $(rcpt_reply "$out"); unix connection lines: $before -> $(unix_lines)"
+fi
+
+moved=$("$MARIADB" sql -N -e "UPDATE triplet SET _datenew=_datenew-86400; SELECT ROW_COUNT()" 2>&1 || true)
+out=$(swaks_rcpt carol@example.org)
+if grep -qE '^<-  250 .*(Ok|OK)' <<<"$(rcpt_reply "$out")"; then
+  pass unix-socket-retry-accepted
+else
+  fail unix-socket-retry-accepted "expected 250 at RCPT (triplets moved back: $moved), got: $(rcpt_reply "$out")"
+fi
+
+if [ -n "$daemon_pid" ]; then
+  kill -TERM "$daemon_pid"
+  wait "$daemon_pid" 2>/dev/null && status=0 || status=$?
+  daemon_pid=""
+  if [ "$status" = 0 ] && [ ! -e "$policy_socket" ]; then pass unix-socket-removed-at-exit
+  else fail unix-socket-removed-at-exit "exit status $status; $(ls -l "$policy_socket" 2>&1)"; fi
+else
+  fail unix-socket-removed-at-exit "policyd was not running"
+fi
+
+if [ "$failed" -gt 0 ]; then
+  echo "--- policyd output (tail) ---"; tail -n 20 "$dir/policyd.log" 2>/dev/null | sed 's/^/| /'
+  echo "--- maillog (tail) ---"; tail -n 20 "$dir/maillog" 2>/dev/null | sed 's/^/| /'
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -6,7 +6,8 @@
 //   Runs hostile bytes through what Connection::read_requests does with
 //   them: RequestFramer (with a small size limit, so "too large" is reached
 //   too), Attributes and normalize(). The first input bytes choose the size
-//   limit, GREYLIST_HOSTADDR and how the stream is cut into reads.
+//   limit, GREYLIST_HOSTADDR, GREYLIST_IPV6_PREFIX and how the stream is
+//   cut into reads.
 //
 //   Besides the sanitizers' memory and undefined-behaviour checks it
 //   asserts what the rest of the daemon relies on:
@@ -43,9 +44,9 @@ bool filtered(const std::string& s) {
     return true;
 }
 
-void check_request(std::string_view text, int hostaddr) {
+void check_request(std::string_view text, int hostaddr, int ipv6_prefix) {
     const Attributes attrs(text);
-    const Request r = normalize(attrs, hostaddr);
+    const Request r = normalize(attrs, hostaddr, ipv6_prefix);
     require(r.ip.size() <= 49);
     require(r.sender == "<>" || r.sender.size() <= 57);
     require(r.rcpt.size() <= 54 && r.helo.size() <= 54 && r.name.size() <= 52);
@@ -54,7 +55,10 @@ void check_request(std::string_view text, int hostaddr) {
                                  &r.sdom, &r.rdom})
         require(filtered(*s));
     require(r.sender == "<>" || filtered(r.sender));
-    require(r.ghost.size() <= r.ip.size());
+    // The IPv6 network key is at most "<8 groups>/127"; every other host key is
+    // cut from the address.
+    require(r.net6.size() <= 43);
+    require(r.net6.empty() ? r.ghost.size() <= r.ip.size() : r.ghost == r.net6);
 }
 
 // Every request the framer yields for `data` cut into the given reads.
@@ -80,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     if (size < 4) return 0;
     const std::size_t max_bytes = 1 + ((bytes[0] << 8 | bytes[1]) % 4096);
     const int hostaddr = bytes[2] % 6;  // 0 and 5 are out of range on purpose
+    const int ipv6_prefix = 32 + bytes[2] / 6 % 97;  // 32..128, the key's range
     std::vector<std::size_t> cuts;
     for (unsigned c = bytes[3]; c != 0; c >>= 2) cuts.push_back(1 + (c & 3) * 7);
     const std::string_view data(reinterpret_cast<const char*>(bytes) + 4, size - 4);
@@ -91,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     require(whole_too_large == cut_too_large);
     for (const auto& request : whole) {
         require(request.size() < max_bytes);
-        check_request(request, hostaddr);
+        check_request(request, hostaddr, ipv6_prefix);
     }
     return 0;
 }

@@ -97,11 +97,11 @@ def free_port():
 
 
 class Client:
-    """One policy protocol connection."""
+    """One policy protocol connection: TCP to 127.0.0.1:port, or to the socket unix_path."""
 
-    def __init__(self, port, source=None, timeout=5.0):
+    def __init__(self, port, source=None, timeout=5.0, unix_path=None):
         self.timeout = timeout
-        self._conn = conformance.Connection(port, timeout, source)
+        self._conn = conformance.Connection(port, timeout, source, unix_path)
 
     def send(self, data):
         self._conn.send(data)
@@ -183,6 +183,10 @@ class Daemon:
     def connect(self, source=None, timeout=5.0):
         return Client(self.port, source=source, timeout=timeout)
 
+    def connect_unix(self, path, timeout=5.0):
+        """A connection to the daemon's BINDSOCKET `path`."""
+        return Client(None, timeout=timeout, unix_path=path)
+
     def request(self, attrs=None, crlf=False, timeout=5.0):
         """Send one request on this daemon's shared connection and return the reply."""
         if self._client is None or self._client._conn.dead:
@@ -213,6 +217,15 @@ class Daemon:
                 self.proc.wait(timeout=5)
         return self.proc.returncode
 
+    def wait_for(self, text, limit=5.0):
+        """True once `text` appears in the daemon's output, False after `limit` seconds."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return True
+            time.sleep(0.05)
+        return False
+
     def output(self):
         try:
             with open(self.log_path, "rb") as f:
@@ -233,6 +246,18 @@ def run_policyd(args, timeout=15.0):
         raise Failure("daemon binary %s not found (not built?)" % POLICYD)
     p = subprocess.run([POLICYD, *args], cwd=REPO, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def run_tool(binary, overrides=None, args=None, timeout=60):
+    """A command-line program (cleanup, stats) with `-c <a policyd.conf like the daemon's>`
+    (or `args` instead); returns (exit status, stdout+stderr)."""
+    if not os.access(binary, os.X_OK):
+        raise Failure("binary %s not found (not built?)" % binary)
+    if args is None:
+        args = ["-c", Daemon(overrides, start=False).conf_path]
+    p = subprocess.run([binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 

@@ -8,6 +8,9 @@
     load.percentile(lat, 99)
     load.rss_kb(d.proc.pid)                 # VmRSS of the daemon, in KiB
     with load.stalled_database(): ...       # the private MariaDB stops answering meanwhile
+    replies = load.burst(daemons, 30, 3000, lambda i: {"instance": "m.%d" % i})
+    load.tally(replies, QUOTA)              # accepted; fails on any other reply
+    conf = dict(load.THROTTLES_ONLY, SENDERTHROTTLE=1)   # only the throttles decide
 
 Clients are well-behaved policy clients (one request at a time on their own connection, a
 new connection after a close), so their latency is what a Postfix smtpd would see. Every
@@ -26,6 +29,58 @@ import time
 import lib
 
 Result = collections.namedtuple("Result", "client sent latency reply")
+
+# Everything off but the throttles, which the tests switch on; limits far away unless set.
+THROTTLES_ONLY = {
+    "GREYLISTING": 0,
+    "SENDERTHROTTLE": 0,
+    "RECIPIENTTHROTTLE": 0,
+    "SENDER_THROTTLE_HOST": 0,
+    "SENDER_THROTTLE_ENVELOPE": 1,
+    "SENDERMSGLIMIT": 100000,
+    "SENDERRCPTLIMIT": 100000,
+    "SENDERQUOTALIMIT": 2000000000,
+}
+
+
+def burst(daemons, connections, attempts, request_for, deadline=40.0):
+    """Sends `attempts` requests over `connections` connections per daemon, all at once;
+    request_for(i) gives the attributes of attempt i. Returns the replies in attempt order.
+    Every socket has a timeout and every thread is joined with a deadline, so a hung daemon
+    fails the test instead of hanging it."""
+    conns = [d for d in daemons for _ in range(connections)]
+    share = [range(k, attempts, len(conns)) for k in range(len(conns))]
+    replies = [None] * attempts
+    go = threading.Event()
+
+    def work(daemon, indexes):
+        c = daemon.connect(timeout=deadline / 2)
+        try:
+            go.wait(deadline)
+            for i in indexes:
+                replies[i] = c.request(request_for(i))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=work, args=(d, idx), daemon=True)
+               for d, idx in zip(conns, share)]
+    for t in threads:
+        t.start()
+    began = time.monotonic()
+    go.set()
+    for t in threads:
+        t.join(max(0.1, deadline - (time.monotonic() - began)))
+    lib.ok(not any(t.is_alive() for t in threads), "burst did not finish within %gs" % deadline)
+    lib.ok(None not in replies, "some attempts got no reply")
+    return replies
+
+
+def tally(replies, refusal, accept="action=dunno"):
+    """The accepted replies; fails on anything but `accept` or `refusal`."""
+    accepted = replies.count(accept)
+    lib.eq(accepted + replies.count(refusal), len(replies),
+           "replies other than accept/refuse: %r" % sorted(set(replies) - {accept, refusal}))
+    return accepted
 
 
 class Clients:

@@ -26,12 +26,7 @@ LISTS = [("blacklist", "_blacklist"), ("whitelist", "_whitelist"),
 
 def run_cleanup(overrides=None, timeout=60):
     """cleanup -c <a policyd.conf like the daemon's>; returns (status, output)."""
-    if not os.access(CLEANUP, os.X_OK):
-        raise lib.Failure("cleanup binary %s not found (not built?)" % CLEANUP)
-    conf = lib.Daemon(overrides, start=False).conf_path
-    p = subprocess.run([CLEANUP, "-c", conf], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=timeout)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
+    return lib.run_tool(CLEANUP, overrides, timeout=timeout)
 
 
 def seed():

@@ -16,15 +16,6 @@ import lib
 import load
 
 
-def wait_for_line(d, text, limit=5.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if text in d.output():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_sigterm_under_load_answers_every_request_sent_and_exits_zero():
     clients, burst = 20, 50
     with lib.Daemon() as d:
@@ -65,7 +56,7 @@ def test_sighup_under_load_drops_no_connection():
                 time.sleep(0.25)
             d.write_conf({"GREYLIST_REJECTION": '"Second"'})
             d.signal(signal.SIGHUP)
-            lib.ok(wait_for_line(d, "reloaded configuration", 5), "reload logged")
+            lib.ok(d.wait_for("reloaded configuration", 5), "reload logged")
             time.sleep(0.5)
             t_last = time.monotonic()
             time.sleep(0.5)
@@ -105,7 +96,7 @@ def test_bad_config_on_sighup_keeps_the_running_one_and_says_why():
         lib.eq(d.request({"recipient": "a@example.org"}), "action=defer_if_permit Old text")
         d.write_conf({"GREYLIST_REJECTION": '"New text"', "TRIPLET_TIME": "240"})
         d.signal(signal.SIGHUP)
-        lib.ok(wait_for_line(d, "reload failed"), "the failed reload is logged")
+        lib.ok(d.wait_for("reload failed"), "the failed reload is logged")
         lib.eq(d.request({"recipient": "b@example.org"}), "action=defer_if_permit Old text",
                "the running configuration is kept")
         line = [l for l in d.output().splitlines() if "reload failed" in l][0]
@@ -113,11 +104,11 @@ def test_bad_config_on_sighup_keeps_the_running_one_and_says_why():
                "the line says why: %r" % line)
         os.unlink(d.conf_path)
         d.signal(signal.SIGHUP)
-        lib.ok(wait_for_line(d, "No such file"), "a missing file is logged too")
+        lib.ok(d.wait_for("No such file"), "a missing file is logged too")
         lib.eq(d.request({"recipient": "c@example.org"}), "action=defer_if_permit Old text")
         d.write_conf({"GREYLIST_REJECTION": '"New text"', "TRIPLET_TIME": "4m"})
         d.signal(signal.SIGHUP)
-        lib.ok(wait_for_line(d, "reloaded configuration"), "a good file is taken again")
+        lib.ok(d.wait_for("reloaded configuration"), "a good file is taken again")
         lib.eq(d.request({"recipient": "d@example.org"}), "action=defer_if_permit New text")
         lib.eq(d.proc.poll(), None, "daemon alive")
 

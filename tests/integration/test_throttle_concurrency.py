@@ -12,10 +12,8 @@ Every socket has a timeout and every thread is joined with a deadline, so a hung
 fails the test instead of hanging it; the whole file runs in a few seconds.
 """
 
-import threading
-import time
-
 import lib
+import load
 
 DAEMONS = 2
 CONNECTIONS = 60          # per daemon
@@ -23,55 +21,14 @@ ATTEMPTS = 400            # in total, spread over all connections
 DEADLINE = 40.0           # seconds for one burst, far above the normal ~2 s
 QUOTA = "action=defer_if_permit Policy rejection: Quota Exceeded."
 
-BASE = {
-    "GREYLISTING": 0,
-    "SENDERTHROTTLE": 0,
-    "RECIPIENTTHROTTLE": 0,
-    "SENDER_THROTTLE_HOST": 0,
-    "SENDER_THROTTLE_ENVELOPE": 1,
-    "SENDERMSGLIMIT": 100000,
-    "SENDERRCPTLIMIT": 100000,
-    "SENDERQUOTALIMIT": 2000000000,
-    "WORKERS": 4,
-}
+BASE = dict(load.THROTTLES_ONLY, WORKERS=4)
 
 
 def burst(daemons, attempts, request_for):
-    """Sends `attempts` requests over CONNECTIONS connections per daemon at once.
-    request_for(i) gives the attributes of attempt i.  Returns the list of replies."""
-    conns = [(d, n) for d in daemons for n in range(CONNECTIONS)]
-    share = [list(range(k, attempts, len(conns))) for k in range(len(conns))]
-    replies = [None] * attempts
-    start = threading.Event()
-
-    def work(daemon, indexes):
-        c = daemon.connect(timeout=DEADLINE / 2)
-        try:
-            start.wait(DEADLINE)
-            for i in indexes:
-                replies[i] = c.request(request_for(i))
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=work, args=(d, idx), daemon=True)
-               for (d, _n), idx in zip(conns, share)]
-    for t in threads:
-        t.start()
-    began = time.monotonic()
-    start.set()
-    for t in threads:
-        t.join(max(0.1, DEADLINE - (time.monotonic() - began)))
-    lib.ok(not any(t.is_alive() for t in threads), "burst did not finish within %gs" % DEADLINE)
-    lib.ok(None not in replies, "some attempts got no reply")
-    return replies
+    return load.burst(daemons, CONNECTIONS, attempts, request_for, DEADLINE)
 
 
-def tally(replies, refusal):
-    accepted = replies.count("action=dunno")
-    refused = replies.count(refusal)
-    lib.eq(accepted + refused, len(replies),
-           "replies other than accept/refuse: %r" % sorted(set(replies) - {"action=dunno", refusal}))
-    return accepted
+tally = load.tally
 
 
 def daemons(overrides):

@@ -111,7 +111,7 @@ TEST_CASE("new requests are fresh triplets that survive normalisation whole") {
     Workload w = single("new", o);
     std::set<std::string> triplets;
     for (int i = 0; i < 500; ++i) {
-        const auto r = policyd::normalize(policyd::Attributes(w.next().front()), 3);
+        const auto r = policyd::normalize(policyd::Attributes(w.next().front()), 3, 128);
         CHECK(r.sender.find("abc123") != std::string::npos);
         CHECK(r.rcpt.find("abc123") != std::string::npos);
         CHECK(r.sender.size() < 57);  // not cut by the reference's caps
@@ -160,6 +160,24 @@ TEST_CASE("list and throttle mixes use their client ranges and one sender") {
         CHECK(attr(t, "client_address") == "198.51.100.7");
         CHECK(attr(t, "sender") == "hammer." + o.run_id + "@hammer.bench.example");
     }
+}
+
+TEST_CASE("an IPv6 prefix gives the list mixes IPv6 clients of that /48") {
+    WorkloadOptions o;
+    o.whitelisted_prefix = "2001:db8:77";
+    o.blacklisted_prefix = "2001:db8:66";
+    Workload white = single("whitelisted", o);
+    Workload black = single("blacklisted", o);
+    std::set<std::string> hosts;
+    for (int i = 0; i < 300; ++i) {
+        const std::string w = attr(white.next()[0], "client_address");
+        CHECK(w.rfind("2001:db8:77::", 0) == 0);
+        hosts.insert(w);
+        CHECK(attr(black.next()[0], "client_address").rfind("2001:db8:66::", 0) == 0);
+    }
+    CHECK(hosts.size() == 254);
+    CHECK(hosts.count("2001:db8:77::1") == 1);
+    CHECK(hosts.count("2001:db8:77::fe") == 1);
 }
 
 TEST_CASE("a weighted mix produces its kinds in proportion") {

@@ -121,6 +121,16 @@ TEST_CASE("FILTERED values keep only the reference's characters up to column 63"
     CHECK(has_warning(c, "PIDFILE: text after column 63 is ignored"));
 }
 
+TEST_CASE("MYSQLHOST: one server or a list, mistakes refused", "[config][host_list]") {
+    CHECK(parse("MYSQLHOST=\"db1:3306,db2,db3\"\n").mysqlhost == "db1:3306,db2,db3");
+    CHECK(parse("MYSQLHOST=localhost\n").mysqlhost == "localhost");
+    const std::string e = error_of("MYSQLHOST=\"db1,db2:99999\"\n");
+    CHECK(e.find("MYSQLHOST") != std::string::npos);
+    CHECK(e.find("'db1,db2:99999'") != std::string::npos);
+    CHECK(e.find("1..65535") != std::string::npos);
+    CHECK(error_of("MYSQLHOST=db1,,db2\n").find("an empty entry") != std::string::npos);
+}
+
 TEST_CASE("RAW values lose only double quotes and newlines", "[config][raw]") {
     CHECK(parse("MYSQLPASS=\"se cr'et\" # comment\n").mysqlpass == "se cr'et # comment");
     CHECK(parse("MYSQLHOST=\"\"\n").mysqlhost.empty());
@@ -198,6 +208,7 @@ TEST_CASE("absent keys take the values the reference program used", "[config][de
     CHECK(c.uid == 0);
     CHECK(c.gid == 0);
     CHECK(c.greylist_hostaddr == 3);
+    CHECK(c.greylist_ipv6_prefix == 128);  // absent: every IPv6 address is its own host
     CHECK(c.syslog_facility == (LOG_MAIL | LOG_INFO));
     CHECK(c.workers == 4);
     CHECK(c.max_connections == 10000);
@@ -360,6 +371,20 @@ TEST_CASE("GREYLIST_HOSTADDR outside 1..4 becomes 3", "[config][hostaddr]") {
     CHECK(c.greylist_hostaddr == 3);
     CHECK(has_warning(c, "test.conf:2: GREYLIST_HOSTADDR: 7 is outside 1..4: using 3"));
     CHECK(parse("GREYLIST_HOSTADDR=0\n").greylist_hostaddr == 3);
+}
+
+TEST_CASE("GREYLIST_IPV6_PREFIX is 32..128, anything else refuses to start", "[config][ipv6]") {
+    CHECK(parse("GREYLIST_IPV6_PREFIX=64\n").greylist_ipv6_prefix == 64);
+    CHECK(parse("GREYLIST_IPV6_PREFIX=32\n").greylist_ipv6_prefix == 32);
+    CHECK(parse("GREYLIST_IPV6_PREFIX=128\n").greylist_ipv6_prefix == 128);
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=31\n") ==
+          "test.conf:2: GREYLIST_IPV6_PREFIX: 31 is out of range: use 32..128");
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=129\n") ==
+          "test.conf:2: GREYLIST_IPV6_PREFIX: 129 is out of range: use 32..128");
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=-64\n").find("use 32..128") != std::string::npos);
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=99999999999999999999\n").find("GREYLIST_IPV6_PREFIX") !=
+          std::string::npos);
+    CHECK(error_of("GREYLIST_IPV6_PREFIX=/64\n").find("GREYLIST_IPV6_PREFIX") != std::string::npos);
 }
 
 TEST_CASE("a count of 0 that turns a check against every client is an error",
@@ -569,4 +594,40 @@ TEST_CASE("the shipped file's commented-out values of our keys are valid", "[con
     CHECK(c.distributed_origin_blacklist_expire == defaults.distributed_origin_blacklist_expire);
     CHECK(c.mysqlsocket == "/run/mysqld/mysqld.sock");
     CHECK(shipped.mysqlsocket.empty());
+}
+
+TEST_CASE("BINDSOCKET: an absolute path that fits a sockaddr_un, or none", "[config][socket]") {
+    CHECK(parse("").bindsocket.empty());
+    CHECK(parse("BINDSOCKET=\n").bindsocket.empty());
+    CHECK(parse("BINDSOCKET=\"\"\n").bindsocket.empty());
+    CHECK(parse("BINDSOCKET=/var/spool/postfix/private/policyd\n").bindsocket ==
+          "/var/spool/postfix/private/policyd");
+    CHECK(parse("BINDSOCKET=\"/run/policyd/policyd.sock\"  # for Postfix\n").bindsocket ==
+          "/run/policyd/policyd.sock");
+    CHECK(parse("BINDSOCKET=/run/" + std::string(102, 'x') + "\n").bindsocket.size() == 107);
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(parse("BINDSOCKET=policyd.sock\n"),
+                      Contains("BINDSOCKET: 'policyd.sock' is not an absolute path of a file"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET=/run/policyd/\n"), Contains("not an absolute path"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET=/run/" + std::string(103, 'x') + "\n"),
+                      Contains("the path has 108 bytes; a socket path has at most 107"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET=/run/my policyd\n"),
+                      Contains("a path without spaces is required"));
+}
+
+TEST_CASE("BINDSOCKET_MODE: octal permission bits 0000..0777, default 0660", "[config][socket]") {
+    CHECK(parse("").bindsocket_mode == 0660);
+    CHECK(parse("BINDSOCKET_MODE=0600\n").bindsocket_mode == 0600);
+    CHECK(parse("BINDSOCKET_MODE=666 # world\n").bindsocket_mode == 0666);
+    CHECK(parse("BINDSOCKET_MODE=\"0777\"\n").bindsocket_mode == 0777);
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=0680\n"),
+                      Contains("BINDSOCKET_MODE: '0680' is not an octal file mode: use 0000..0777"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=rw-rw----\n"), Contains("not an octal file mode"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=\n"), Contains("not an octal file mode"));
+    CHECK_THROWS_WITH(parse("BINDSOCKET_MODE=01000\n"),
+                      Contains("BINDSOCKET_MODE: 01000 is out of range: use 0000..0777"));
+    const Config closed = parse("BINDSOCKET_MODE=0444\n");
+    REQUIRE(closed.warnings.size() == 1);
+    CHECK_THAT(closed.warnings[0], Contains("0444 lets no one but root connect"));
 }

@@ -111,7 +111,7 @@ namespace {
 Request normalized(const std::string& sender, const std::string& sasl) {
     return normalize(Attributes("client_address=192.0.2.10\nsender=" + sender +
                                 "\nsasl_username=" + sasl),
-                     3);
+                     3, 128);
 }
 
 }  // namespace

@@ -32,9 +32,17 @@ TEST_CASE("netblock mode writes the /24 string the blacklist compares", "[list_e
           "::ffff:192.0.2.%");
 }
 
+TEST_CASE("netblock mode writes an IPv6 client's GREYLIST_IPV6_PREFIX network", "[list_entries]") {
+    Request r = client("2001:db8:1:2::5", "");
+    r.net6 = "2001:db8:1:2::/64";
+    CHECK(list_key(r, true) == "2001:db8:1:2::/64");
+    CHECK(list_key(r, false) == "2001:db8:1:2::5");
+}
+
 TEST_CASE("netblock mode without a /24 string falls back to the address, never ''",
           "[list_entries]") {
-    // IPv6 has no NET3; GREYLIST_HOSTADDR 1 or 2 leaves it unset for IPv4
+    // IPv6 has no NET3 (nor NET6 with GREYLIST_IPV6_PREFIX 128); GREYLIST_HOSTADDR 1 or 2
+    // leaves NET3 unset for IPv4
     CHECK(list_key(client("2001:db8::5", ""), true) == "2001:db8::5");
     CHECK(list_key(client("192.0.2.10", ""), true) == "192.0.2.10");
 }

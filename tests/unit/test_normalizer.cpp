@@ -5,7 +5,8 @@
 // DESCRIPTION
 //   Every example table of core.md §3.3-3.4 and modules.md §1.1/§1.3, the
 //   conformance proto-* values, the per-attribute length caps, the "<>"
-//   rules and the netblock / host keys for every GREYLIST_HOSTADDR.
+//   rules and the netblock / host keys for every GREYLIST_HOSTADDR, and
+//   the IPv6 network key of GREYLIST_IPV6_PREFIX.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -18,9 +19,10 @@ using policyd::Request;
 
 namespace {
 
-Request norm(const std::string& text, int hostaddr = 3)
+// GREYLIST_HOSTADDR 3 and GREYLIST_IPV6_PREFIX 128: the keys when neither is set.
+Request norm(const std::string& text, int hostaddr = 3, int ipv6_prefix = 128)
 {
-    return policyd::normalize(Attributes(text), hostaddr);
+    return policyd::normalize(Attributes(text), hostaddr, ipv6_prefix);
 }
 
 std::string sender_of(const std::string& value) { return norm("sender=" + value).sender; }
@@ -205,8 +207,45 @@ TEST_CASE("IPv6 addresses have no netblocks and are their own host key", "[norma
         CHECK(r.net1.empty());
         CHECK(r.net2.empty());
         CHECK(r.net3.empty());
+        CHECK(r.net6.empty());
     }
     CHECK(norm("client_address=2001:db8:0:1::25").ghost == "2001:db8:0:1::25");
+    CHECK(norm("client_address=2001:db8:0:1::25", 3, 128).ghost == "2001:db8:0:1::25");
+}
+
+TEST_CASE("GREYLIST_IPV6_PREFIX makes an IPv6 client's network its host key", "[normalizer]")
+{
+    const Request r = norm("client_address=2001:DB8:aa:bb:cc:dd:ee:ff", 3, 64);
+    CHECK(r.ip == "2001:db8:aa:bb:cc:dd:ee:ff");
+    CHECK(r.net6 == "2001:db8:aa:bb::/64");
+    CHECK(r.ghost == "2001:db8:aa:bb::/64");
+    CHECK(r.net3.empty());
+    // another address of the same /64: the same key; the next /64: another
+    CHECK(norm("client_address=2001:db8:aa:bb::1", 3, 64).ghost == r.ghost);
+    CHECK(norm("client_address=2001:db8:aa:bc::1", 3, 64).ghost == "2001:db8:aa:bc::/64");
+    CHECK(norm("client_address=2001:db8:aa:bb:cc:dd:ee:ff", 1, 48).ghost == "2001:db8:aa::/48");
+    CHECK(norm("client_address=2001:db8:aa:bb:cc:dd:ee:ff", 3, 127).ghost ==
+          "2001:db8:aa:bb:cc:dd:ee:fe/127");
+    // the longest key fits triplet._host and the lists' char(46)
+    CHECK(norm("client_address=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 3, 127).ghost.size() <= 46);
+}
+
+TEST_CASE("GREYLIST_IPV6_PREFIX leaves IPv4, IPv4-mapped and non-addresses alone", "[normalizer]")
+{
+    const Request v4 = norm("client_address=192.0.2.7", 3, 64);
+    CHECK(v4.ghost == "192.0.2");
+    CHECK(v4.net3 == "192.0.2.%");
+    CHECK(v4.net6.empty());
+    const Request mapped = norm("client_address=::ffff:10.20.30.40", 3, 64);
+    CHECK(mapped.ghost == "::ffff:10.20.30");
+    CHECK(mapped.net6.empty());
+    for (const char* odd : {"client_address=fe80::1%eth0", "client_address=2001:db8::/64",
+                            "client_address=unknown", "client_address=2001:zz::1"}) {
+        INFO(odd);
+        const Request r = norm(odd, 3, 64);
+        CHECK(r.net6.empty());
+        CHECK(r.ghost == norm(odd).ghost);
+    }
 }
 
 TEST_CASE("IPv4-mapped IPv6 addresses keep their prefix", "[normalizer]")

@@ -88,3 +88,22 @@ TEST_CASE("the HELO blacklist asks for the HELO and [HELO]; spamtrap for the rec
     r.helo.clear();
     CHECK_FALSE(BlacklistHeloCheck().row_lookup(ctx));
 }
+
+TEST_CASE("a guarded insert writes only when none of the lookups matches", "[row_lookups]") {
+    const GuardedInsert insert{"INSERT INTO t (a,b)", "?,0", " ON DUPLICATE KEY UPDATE b = ?",
+                               {std::string("x")}, {5LL}};
+    const RowLookupStatement guarded = guarded_insert_statement(
+        insert, {RowLookup{"whitelist", "_whitelist IN (?,?)", {std::string("a"), std::string("b")}},
+                 std::nullopt,
+                 RowLookup{"blacklist", "x = ? OR y = ?", {std::string("d"), 7LL}}});
+    CHECK(guarded.sql ==
+          "INSERT INTO t (a,b) SELECT ?,0 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM whitelist "
+          "WHERE (_whitelist IN (?,?))) AND NOT EXISTS (SELECT 1 FROM blacklist WHERE "
+          "(x = ? OR y = ?)) ON DUPLICATE KEY UPDATE b = ?");
+    // the values', then the lookups', then the rest's
+    CHECK(guarded.params == std::vector<db::Param>{std::string("x"), std::string("a"),
+                                                   std::string("b"), std::string("d"), 7LL, 5LL});
+    const RowLookupStatement plain = guarded_insert_statement(insert, {std::nullopt});
+    CHECK(plain.sql == "INSERT INTO t (a,b) VALUES (?,0) ON DUPLICATE KEY UPDATE b = ?");
+    CHECK(plain.params == std::vector<db::Param>{std::string("x"), 5LL});
+}

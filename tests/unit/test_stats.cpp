@@ -58,10 +58,34 @@ TEST_CASE("the report line names every counter", "[stats]") {
     const std::string line = stats.report();
     CHECK(line.rfind("stats: uptime=0s requests=1 accept=0 grey_defer=0 blacklist=0 spamtrap=1 "
                      "sender_quota=0 recipient_quota=0 size=0 distributed_origin=1 invalid=0 "
-                     "db_errors=0 connections=0 connections_total=0 refused_acl=0 refused_limit=0 "
+                     "db_errors=0 db_conflicts=0 db_retries=0 db_failovers=0 db_nodes=- "
+                     "connections=0 connections_total=0 refused_acl=0 refused_limit=0 "
                      "latency_avg_ms=1.500 latency_p50_ms=1.500 latency_p99_ms=1.500 "
                      "latency_max_ms=1.500 tokens: grey=new:1",
                      0) == 0);
+}
+
+TEST_CASE("database conflicts, retries, failovers and the nodes in use", "[stats]") {
+    Stats stats;
+    DatabaseCounters& a = stats.database_node("db1:3306");
+    DatabaseCounters& b = stats.database_node("db2:3306");
+    stats.database_node("db3:3306");
+    a.conflicts += 3;
+    a.retries += 2;
+    a.failovers += 1;
+    b.retries += 1;
+    a.connections += 1;
+    b.connections += 2;
+    const auto s = stats.snapshot();
+    REQUIRE(s.database_nodes.size() == 3);
+    CHECK(s.database_nodes[0].conflicts == 3);
+    CHECK(s.database_nodes[0].failovers == 1);
+    CHECK(s.database_nodes[1].connections == 2);
+    CHECK(stats.report().find(" db_conflicts=3 db_retries=3 db_failovers=1 "
+                              "db_nodes=db1:3306(1),db2:3306(2) ") != std::string::npos);
+    b.connections -= 2;
+    a.connections -= 1;
+    CHECK(stats.report().find(" db_nodes=- ") != std::string::npos);
 }
 
 TEST_CASE("token names are capped; the rest count as other", "[stats]") {

@@ -1,9 +1,10 @@
 // NAME
 //   test_throttle.cpp - the throttles' pure rules and their place in the pipeline
 // DESCRIPTION
-//   Size parsing, window arithmetic, thresholds, named placeholders and the
-//   admission skeleton decide() with scripted lookups; and the hand-over of
-//   passes (greylist -> sender throttle -> recipient throttle). Database
+//   Size parsing, window arithmetic, thresholds, named placeholders, the
+//   fragments of the decision statement and the reading of its returned
+//   row; and the hand-over of passes (greylist -> sender throttle ->
+//   recipient throttle). Database
 //   behaviour is covered by tests/integration/test_throttle*.py and the
 //   thr-* / rthr-* conformance scenarios.
 #include <catch2/catch.hpp>
@@ -27,11 +28,6 @@ Request with_size(const std::string& size) {
     r.size = size;
     return r;
 }
-
-struct FakeRow {
-    std::string key;
-    int version = 0;
-};
 
 }  // namespace
 
@@ -83,61 +79,34 @@ TEST_CASE("named placeholders become positional, values in placeholder order", "
     CHECK(std::get<std::string>(params[3]) == "x");
     CHECK_THROWS_AS(s.bind({{"now", 5LL}}), std::logic_error);
     CHECK(window_expired_sql().find(":time_limit") != std::string::npos);
-    CHECK(window_counter_sql("_rcpt_cur", "1", "1", kMediumMax) ==
-          "_rcpt_cur = IF(" + window_expired_sql() + ", 1, LEAST(_rcpt_cur + 1, 16777215))");
-    CHECK(total_sql("_count_tot", ":inc", kMediumMax) ==
-          "_count_tot = LEAST(_count_tot + :inc, 16777215)");
-    // later assignments see earlier ones: the old _abuse_cur moves to
-    // _abuse_tot before it is cleared, and _date (read by the window test) is last
-    const std::string close = window_close_sql();
-    CHECK(close.find("_abuse_tot = IF(") < close.find("_abuse_cur = 0"));
-    CHECK(close.rfind("_date = IF(") > close.find("_abuse_cur = 0"));
-    CHECK(close.find("_date =") == close.rfind("_date ="));
+    // the verdict is taken on the row as it was, before any column changes:
+    // _abuse_tot takes the old _abuse_cur, then _abuse_cur holds the verdict
+    const std::string decision = decision_sql("_count_cur < 5");
+    CHECK(decision.find("_abuse_tot = IF(" + window_expired_sql()) == 0);
+    CHECK(decision.find("_abuse_cur = IF(_count_cur < 5, 0, 1)") > decision.find("_abuse_tot"));
+    // later assignments count only what the verdict admitted
+    CHECK(admitted_counter_sql("_rcpt_cur", "1", "1", kMediumMax) ==
+          "_rcpt_cur = IF(_abuse_cur = 0, IF(" + window_expired_sql() +
+              ", 1, LEAST(_rcpt_cur + 1, 16777215)), _rcpt_cur)");
+    CHECK(admitted_total_sql("_count_tot", ":inc", kMediumMax) ==
+          "_count_tot = IF(_abuse_cur = 0, LEAST(_count_tot + :inc, 16777215), _count_tot)");
+    CHECK(window_start_sql() ==
+          "_date = IF(_abuse_cur = 0 AND " + window_expired_sql() + ", :now, _date)");
     CHECK(effective_sql("_count_max", "count_max") ==
           "IF(_count_max = 0, :count_max, _count_max)");
 }
 
-TEST_CASE("decide: create, admit, refuse and rows that change underneath", "[throttle]") {
-    std::vector<std::string> calls;
-    auto never = [&] { calls.push_back("find"); return std::optional<FakeRow>(); };
-
-    SECTION("a missing row is created and that admits") {
-        auto o = decide<FakeRow>(std::nullopt, never, [&] { return true; },
-                                 [&](const FakeRow&) { return false; });
-        CHECK(o.verdict == Verdict::Created);
-        CHECK(calls.empty());
-    }
-    SECTION("lost creation race: the other daemon's row is updated") {
-        int admitted = 0;
-        auto o = decide<FakeRow>(
-            std::nullopt, [&] { return std::optional<FakeRow>(FakeRow{"k", 1}); },
-            [&] { return false; },
-            [&](const FakeRow& r) { admitted = r.version; return true; });
-        CHECK(o.verdict == Verdict::Admitted);
-        CHECK(admitted == 1);
-    }
-    SECTION("refused: the row is read again for the log") {
-        auto o = decide<FakeRow>(
-            FakeRow{"k", 1}, [&] { return std::optional<FakeRow>(FakeRow{"k", 2}); },
-            [&] { return true; }, [&](const FakeRow&) { return false; });
-        CHECK(o.verdict == Verdict::Refused);
-        CHECK(o.row->version == 2);
-    }
-    SECTION("row deleted between lookup and update: created again, not refused") {
-        int creates = 0;
-        auto o = decide<FakeRow>(
-            FakeRow{"k", 1}, never, [&] { return ++creates == 1; },
-            [&](const FakeRow&) { return false; });
-        CHECK(o.verdict == Verdict::Created);
-        CHECK(creates == 1);
-    }
-    SECTION("a row that never settles is a database failure") {
-        int version = 0;
-        auto flapping = [&] { return std::optional<FakeRow>(FakeRow{"k" + std::to_string(++version)}); };
-        CHECK_THROWS_AS(decide<FakeRow>(FakeRow{"k0"}, flapping, [&] { return false; },
-                                        [&](const FakeRow&) { return false; }),
-                        db::Error);
-    }
+TEST_CASE("the returned row tells created, admitted and refused apart", "[throttle]") {
+    // verdict_of(abuse_cur, now, date, cur, tot)
+    CHECK(verdict_of(1, 1000, 1000, 1, 1) == Verdict::Refused);  // the flag is the verdict
+    CHECK(verdict_of(1, 1000, 900, 7, 40) == Verdict::Refused);
+    CHECK(verdict_of(0, 1000, 1000, 1, 1) == Verdict::Created);  // this request alone
+    CHECK(verdict_of(0, 1000, 1000, 1, 2) == Verdict::Admitted); // a new window of an old row
+    CHECK(verdict_of(0, 1000, 1000, 2, 2) == Verdict::Admitted); // the second in its first second
+    CHECK(verdict_of(0, 1000, 900, 1, 1) == Verdict::Admitted);  // not opened now
+    CHECK(window_restarted(1000, 1000, 1));
+    CHECK_FALSE(window_restarted(1000, 1000, 2));  // began earlier in the same second
+    CHECK_FALSE(window_restarted(1000, 900, 1));
 }
 
 TEST_CASE("throttles switch on with ==1 and take passes when != 0", "[throttle][pipeline]") {

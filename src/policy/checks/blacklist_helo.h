@@ -26,6 +26,7 @@ public:
     Decision run(CheckContext& ctx) const override;
     // A row whose pattern matches the HELO or [HELO]; none for an empty HELO.
     std::optional<RowLookup> row_lookup(const CheckContext& ctx) const override;
+    bool decides_by_row_lookup(const CheckContext&) const override { return true; }
 };
 
 }  // namespace policyd

@@ -1,15 +1,25 @@
 // NAME
 //   distributed_origin.cpp - too many origins for one key (see distributed_origin.h)
 // DESCRIPTION
-//   One request is: take the key's named lock, record the origin (one
-//   INSERT ... ON DUPLICATE KEY UPDATE), count the key's origins within the
-//   span (one indexed COUNT on KEY(_key,_last)), release the lock. Recording
-//   before counting alone already guarantees that no more than LIMIT origins
-//   are ever accepted, whatever several daemons do at once: the k-th origin
-//   to be recorded sees at least k rows. The lock, a GET_LOCK named after the
-//   database and key (so no row or gap locks, no deadlocks with the cleanup
-//   program), makes it exact: requests for one key are decided one after the
-//   other, so exactly the first LIMIT origins pass, as if one daemon decided.
+//   One request is one transaction: write the key's own row, record the
+//   origin (INSERT ... ON DUPLICATE KEY UPDATE), count the key's origins
+//   within the span (one indexed COUNT on KEY(_key,_last)), commit.
+//   Recording before counting alone already guarantees that no more than
+//   LIMIT origins are ever accepted, whatever several daemons do at once:
+//   the k-th origin to be recorded sees at least k rows. The key row makes
+//   it exact: every decision for a key writes that one row, so on one
+//   server its row lock puts the decisions one after the other, and on a
+//   Galera cluster two decisions made at once on different nodes conflict
+//   at certification, one commits and the other is rolled back and run
+//   again (db::Session::transaction) and then sees the first one's origin.
+//   Exactly the first LIMIT origins pass, as if one daemon decided. (A
+//   named lock, GET_LOCK, would only exclude sessions on the same node.)
+//
+//   The key row is the key's row with the empty origin, which no request
+//   has (distributed_origin_of never returns "" for a checked request). Its
+//   _last is the key's last decision, so cleanup expires it with the rest;
+//   its _first counts decisions, so every decision changes the row: Galera
+//   certifies only rows that change, and an unchanged row would not conflict.
 //
 //   A refused request records its origin too: an attack that goes on keeps
 //   its key refused, and the LIMIT+1-th origin is what puts the key over
@@ -28,16 +38,11 @@
 namespace policyd {
 namespace {
 
-// ?1 key, ?2 seconds to wait. The name hashes database and key so that two
-// policyd databases on one server never share locks, in 43 characters
-// (MySQL allows 64).
-const std::string kLock =
-    "SELECT GET_LOCK(CONCAT('policyd_do_', MD5(CONCAT(DATABASE(), '/', ?))), ?)";
-const std::string kUnlock =
-    "SELECT RELEASE_LOCK(CONCAT('policyd_do_', MD5(CONCAT(DATABASE(), '/', ?))))";
-// Below the session's I/O timeout, so a stuck lock fails the request
-// (FAILSAFE) instead of dropping the connection.
-constexpr long long kLockWaitSeconds = 2;
+// ?1 key, ?2 now, ?3 now. _first wraps long before the column would.
+const std::string kWriteKeyRow =
+    "INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES (?,'',1,?) "
+    "ON DUPLICATE KEY UPDATE _first = IF(_first >= 2000000000, 1, _first + 1), "
+    "_last = GREATEST(_last, ?)";
 
 // ?1 key, ?2 origin, ?3 now (_first), ?4 now (_last). GREATEST: a daemon
 // with a slow clock never moves _last back.
@@ -45,9 +50,12 @@ const std::string kRecordOrigin =
     "INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES (?,?,?,?) "
     "ON DUPLICATE KEY UPDATE _last = GREATEST(_last, VALUES(_last))";
 
-// ?1 key, ?2 oldest _last still in the span.
+// ?1 key, ?2 oldest _last still in the span. The key row is not an origin.
+// A locking read: it counts the latest committed rows, not the snapshot of
+// a read view that may predate the commits this decision waited for.
 const std::string kCountOrigins =
-    "SELECT COUNT(*) FROM distributed_origin WHERE _key=? AND _last >= ?";
+    "SELECT COUNT(*) FROM distributed_origin WHERE _key=? AND _last >= ? AND _origin <> '' "
+    "LOCK IN SHARE MODE";
 
 constexpr std::string_view kSaslPrefix = "sasl=";
 
@@ -58,28 +66,6 @@ constexpr std::string_view kSaslPrefix = "sasl=";
 constexpr std::size_t kKeyColumn = 60;
 constexpr std::size_t kDigestHex = 32;
 constexpr std::size_t kKeptPrefix = kKeyColumn - 1 - kDigestHex;
-
-// Holds the key's named lock for one decision. Release failures are
-// ignored: the server releases the lock when the connection closes.
-class KeyLock {
-public:
-    KeyLock(db::Session& db, const std::string& key) : db_(db), key_(key) {
-        if (db_.query_int(kLock, {key_, kLockWaitSeconds}) != 1)
-            throw db::Error("distributed_origin: timed out waiting for the lock of " + key_);
-    }
-    ~KeyLock() {
-        try {
-            db_.query_int(kUnlock, {key_});
-        } catch (...) {
-        }
-    }
-    KeyLock(const KeyLock&) = delete;
-    KeyLock& operator=(const KeyLock&) = delete;
-
-private:
-    db::Session& db_;
-    const std::string& key_;
-};
 
 std::string sender_key(const Request& r) {
     return r.sender_full == "<>" ? std::string() : r.sender_full;
@@ -157,11 +143,11 @@ Decision DistributedOriginCheck::run(CheckContext& ctx) const {
     const long long now = ctx.now;
     std::uint64_t recorded = 0;
     long long origins = 0;
-    {
-        KeyLock lock(ctx.db, stored);
+    ctx.db.transaction([&] {
+        ctx.db.execute(kWriteKeyRow, {stored, now, now});
         recorded = ctx.db.execute(kRecordOrigin, {stored, origin, now, now});
         origins = ctx.db.query_int(kCountOrigins, {stored, now - c.distributed_origin_time});
-    }
+    });
     if (origins <= c.distributed_origin_limit) {
         ctx.log_decision(recorded == 1 ? "distributed_origin=new" : "distributed_origin=update");
         return Decision::Continue;

@@ -5,10 +5,15 @@
 //   the existing row, counts the delivery only when TRIPLET_TIME has passed
 //   (or always, in training). The affected-row count tells what happened
 //   (1 inserted, 2 counted, 0 untouched), so several daemons sharing the
-//   table can never both create a triplet or lose a count, and with the
-//   default configuration a new triplet or a passing retry costs one round
-//   trip (an untouched row costs a second one, to tell abuse from a
-//   saturated count).
+//   table can never both create a triplet or lose a count. With the
+//   default configuration the INSERT also carries the whitelist lookup
+//   (check.h, GuardedInsert): it is sent in the whitelist's place, written
+//   only if no list matches, so a new triplet or a passing retry costs one
+//   round trip. An untouched row costs more: the lookups (a listed client,
+//   or an unchanged triplet?) and "too early?", to tell abuse from a
+//   saturated count; that SELECT also finds a triplet that a list row,
+//   removed in between, kept from being written, and then the INSERT is
+//   sent again, unguarded.
 //
 //   The optional features only add statements when switched on: one
 //   policy lookup (OPTINOUT), one policy_training count
@@ -35,16 +40,20 @@
 namespace policyd {
 namespace {
 
-// ?1 NOW (_datenew), ?2 NOW (_datelast), ?3 host, ?4 from, ?5 rcpt,
-// ?6 ?7 the latest _datenew that may pass (NOW - TRIPLET_TIME, or anything
-// in training). _count saturates at its column maximum instead of failing
+// The triplet statement in the parts a GuardedInsert has: ?1 NOW
+// (_datenew), ?2 NOW (_datelast), ?3 host, ?4 from, ?5 rcpt; then ?6 ?7 the
+// latest _datenew that may pass (NOW - TRIPLET_TIME, or anything in
+// training). _count saturates at its column maximum instead of failing
 // (reference Q31).
-const std::string kRecordTriplet =
-    "INSERT INTO triplet (_datenew,_datelast,_host,_from,_rcpt,_count) VALUES (?,?,?,?,?,0) "
-    "ON DUPLICATE KEY UPDATE "
+const std::string kTripletInto = "INSERT INTO triplet (_datenew,_datelast,_host,_from,_rcpt,_count)";
+const std::string kTripletValues = "?,?,?,?,?,0";
+const std::string kTripletUpdate =
+    " ON DUPLICATE KEY UPDATE "
     "_count = IF(_datenew <= ?, LEAST(_count + 1, 65535), _count), "
     "_datelast = IF(_datenew <= ?, VALUES(_datelast), _datelast)";
+const std::string kRecordTriplet = kTripletInto + " VALUES (" + kTripletValues + ")" + kTripletUpdate;
 
+// NULL: there is no such triplet.
 const std::string kTooEarly =
     "SELECT _datenew > ? FROM triplet WHERE _host=? AND _from=? AND _rcpt=?";
 
@@ -70,6 +79,19 @@ const std::string kPassedBefore =
 
 // Every triplet of the host key goes once it is listed (reference Q8).
 const std::string kForgetHost = "DELETE FROM triplet WHERE _host=?";
+
+long long pass_bound(const CheckContext& ctx, bool training) {
+    return training ? std::numeric_limits<long long>::max()
+                    : static_cast<long long>(ctx.now) - ctx.config.triplet_time;
+}
+
+// Whether the triplet is too early to pass; nullopt when it is not there.
+std::optional<bool> too_early(CheckContext& ctx, long long bound) {
+    const Request& r = ctx.request;
+    const auto row = ctx.db.query_row(kTooEarly, {bound, r.ghost, r.sender, r.rcpt});
+    if (!row || row->empty() || !(*row)[0]) return std::nullopt;
+    return *(*row)[0] != "0";
+}
 
 std::optional<long long> policy_optin(CheckContext& ctx) {
     auto params = recipient_candidates(ctx.request);
@@ -142,6 +164,16 @@ bool in_training(const Config& config, std::optional<long long> optin,
     return optin.value_or(config.optinoutall) == 2;
 }
 
+std::optional<GuardedInsert> GreylistCheck::guarded_insert(const CheckContext& ctx) const {
+    const Config& c = ctx.config;
+    // Opt-in/out and policy_training are read before the triplet is written.
+    if (c.optinout == 1 || c.training_policy_timeout != 0) return std::nullopt;
+    const Request& r = ctx.request;
+    const long long now = ctx.now, bound = pass_bound(ctx, in_training(c, {}, {}));
+    return GuardedInsert{kTripletInto, kTripletValues, kTripletUpdate,
+                         {now, now, r.ghost, r.sender, r.rcpt}, {bound, bound}};
+}
+
 Decision GreylistCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
     const Config& c = ctx.config;
@@ -157,17 +189,27 @@ Decision GreylistCheck::run(CheckContext& ctx) const {
     const bool training = in_training(c, optin, training_count);
 
     const long long now = ctx.now;
-    const long long pass_bound =
-        training ? std::numeric_limits<long long>::max() : now - c.triplet_time;
-    const auto changed = ctx.db.execute(
-        kRecordTriplet, {now, now, r.ghost, r.sender, r.rcpt, pass_bound, pass_bound});
-    if (changed == 1) return new_triplet(ctx, training);
+    const long long bound = pass_bound(ctx, training);
+    // Sent already by the lists' row lookups, guarded by them (check.h)?
+    std::optional<std::uint64_t> changed = ctx.carried_insert(*this);
+    std::optional<bool> early;  // asked only when the INSERT changed nothing
+    if (changed == 0u) {
+        // Unchanged, or stopped by a list row removed since: only the
+        // first finds the triplet.
+        early = too_early(ctx, bound);
+        if (!early) changed.reset();
+    }
+    if (!changed)
+        changed = ctx.db.execute(kRecordTriplet, {now, now, r.ghost, r.sender, r.rcpt, bound, bound});
+    if (*changed == 1) return new_triplet(ctx, training);
     // 0 rows: too early, or a saturated count passed again within the same
     // second; only the first is abuse (training is never too early).
-    if (changed == 0 && !training &&
-        ctx.db.query_int(kTooEarly, {pass_bound, r.ghost, r.sender, r.rcpt}) != 0) {
-        ctx.log_decision("greylist=abuse");
-        return Decision::GreyDefer;
+    if (*changed == 0 && !training) {
+        if (!early) early = too_early(ctx, bound);
+        if (early.value_or(false)) {
+            ctx.log_decision("greylist=abuse");
+            return Decision::GreyDefer;
+        }
     }
     return passed_triplet(ctx, training);
 }

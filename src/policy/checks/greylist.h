@@ -33,6 +33,9 @@ public:
     std::string_view name() const override { return "greylist"; }
     bool enabled(const Config& config) const override { return config.greylisting == 1; }
     Decision run(CheckContext& ctx) const override;
+    // The triplet INSERT, unless opt-in/out or policy_training must be
+    // read before it.
+    std::optional<GuardedInsert> guarded_insert(const CheckContext& ctx) const override;
 };
 
 // `optin` is the _optin of the winning policy row: nullopt when OPTINOUT is

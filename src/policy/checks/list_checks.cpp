@@ -84,6 +84,10 @@ bool null_sender_whitelisted(const Request& r, const Config& c) {
     return c.whitelistnull == 1 && r.sender == "<>";
 }
 
+bool WhitelistCheck::decides_by_row_lookup(const CheckContext& ctx) const {
+    return !null_sender_whitelisted(ctx.request, ctx.config);
+}
+
 Decision WhitelistCheck::run(CheckContext& ctx) const {
     if (null_sender_whitelisted(ctx.request, ctx.config)) return matched(ctx);
     return ListLookupCheck::run(ctx);

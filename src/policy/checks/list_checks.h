@@ -81,6 +81,7 @@ public:
     // The spec's table and match on the request's keys, live rows only;
     // nullopt when the request has no keys for it.
     std::optional<RowLookup> row_lookup(const CheckContext& ctx) const override;
+    bool decides_by_row_lookup(const CheckContext&) const override { return true; }
 
 protected:
     // Logs <name>=update or <name>=block and returns the spec's decision.
@@ -98,6 +99,8 @@ class WhitelistCheck final : public ListLookupCheck {
 public:
     WhitelistCheck() : ListLookupCheck(kWhitelist) {}
     Decision run(CheckContext& ctx) const override;
+    // Except for the null sender, which it whitelists without a lookup.
+    bool decides_by_row_lookup(const CheckContext& ctx) const override;
 };
 
 }  // namespace policyd

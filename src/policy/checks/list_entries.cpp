@@ -73,7 +73,9 @@ bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std
 }
 
 std::string list_key(const Request& r, bool netblock) {
-    return netblock && !r.net3.empty() ? r.net3 : r.ip;
+    if (!netblock) return r.ip;
+    if (!r.net3.empty()) return r.net3;
+    return r.net6.empty() ? r.ip : r.net6;
 }
 
 std::vector<db::Param> address_candidates(const Request& r) {

@@ -65,10 +65,12 @@ bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std
                                    const std::string& description, long long expire);
 
 // The whitelist/blacklist key for an automatic entry about this client.
-// With `netblock` it is NET3, the "a.b.c.%" string the IP lists compare;
-// where there is none (IPv6, GREYLIST_HOSTADDR < 3) it is the address
-// itself. The reference wrote "a.b.c.d.%" or "<ipv6>.%" (never matched,
-// Q1, Q7) or '' (matched every IPv6 client, Q4).
+// With `netblock` it is NET3, the "a.b.c.%" string the IP lists compare,
+// or for IPv6 NET6, the GREYLIST_IPV6_PREFIX network as a CIDR row
+// ("2001:db8:1:2::/64"); where there is neither (GREYLIST_HOSTADDR < 3,
+// GREYLIST_IPV6_PREFIX 128) it is the address itself. The reference wrote
+// "a.b.c.d.%" or "<ipv6>.%" (never matched, Q1, Q7) or '' (matched every
+// IPv6 client, Q4).
 std::string list_key(const Request& request, bool netblock);
 
 // IP and its netblock strings, always four values for one prepared

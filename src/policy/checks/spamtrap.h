@@ -23,6 +23,7 @@ public:
     Decision run(CheckContext& ctx) const override;
     // An active spamtrap row for the recipient.
     std::optional<RowLookup> row_lookup(const CheckContext& ctx) const override;
+    bool decides_by_row_lookup(const CheckContext&) const override { return true; }
 };
 
 }  // namespace policyd

@@ -46,21 +46,24 @@ std::string window_expired_sql() {
     return "(:now > CAST(_date AS SIGNED) + IF(_time_limit = 0, :time_limit, _time_limit))";
 }
 
-std::string total_sql(const std::string& column, const std::string& step, long long max) {
-    return column + " = LEAST(" + column + " + " + step + ", " + std::to_string(max) + ")";
+std::string decision_sql(const std::string& admit) {
+    return "_abuse_tot = IF(" + window_expired_sql() + ", LEAST(_abuse_tot + _abuse_cur, " +
+           std::to_string(kIntMax) + "), _abuse_tot), _abuse_cur = IF(" + admit + ", 0, 1)";
 }
 
-std::string window_counter_sql(const std::string& column, const std::string& reset,
-                               const std::string& step, long long max) {
-    return column + " = IF(" + window_expired_sql() + ", " + reset + ", LEAST(" + column + " + " +
-           step + ", " + std::to_string(max) + "))";
+std::string admitted_counter_sql(const std::string& column, const std::string& reset,
+                                 const std::string& step, long long max) {
+    return column + " = IF(_abuse_cur = 0, IF(" + window_expired_sql() + ", " + reset +
+           ", LEAST(" + column + " + " + step + ", " + std::to_string(max) + ")), " + column + ")";
 }
 
-std::string window_close_sql() {
-    const std::string expired = window_expired_sql();
-    return "_abuse_tot = IF(" + expired + ", LEAST(_abuse_tot + _abuse_cur, " +
-           std::to_string(kIntMax) + "), _abuse_tot), _abuse_cur = 0, _date = IF(" + expired +
-           ", :now, _date)";
+std::string admitted_total_sql(const std::string& column, const std::string& step, long long max) {
+    return column + " = IF(_abuse_cur = 0, LEAST(" + column + " + " + step + ", " +
+           std::to_string(max) + "), " + column + ")";
+}
+
+std::string window_start_sql() {
+    return "_date = IF(_abuse_cur = 0 AND " + window_expired_sql() + ", :now, _date)";
 }
 
 std::string effective_sql(const std::string& column, const std::string& name) {
@@ -70,6 +73,16 @@ std::string effective_sql(const std::string& column, const std::string& name) {
 long long percent(long long cur, long long max) {
     if (max <= 0) return 100;
     return static_cast<long long>(static_cast<double>(cur) / static_cast<double>(max) * 100.0);
+}
+
+Verdict verdict_of(long long abuse_cur, long long now, long long date, long long cur,
+                   long long tot) {
+    if (abuse_cur != 0) return Verdict::Refused;
+    return date == now && cur == 1 && tot == 1 ? Verdict::Created : Verdict::Admitted;
+}
+
+bool window_restarted(long long now, long long date, long long cur) {
+    return date == now && cur == 1;
 }
 
 char threshold_letter(long long max_percent) {

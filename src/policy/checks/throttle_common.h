@@ -2,34 +2,39 @@
 //   throttle_common.h - what the sender and the recipient throttle share
 // SYNOPSIS
 //   #include "policy/checks/throttle_common.h"
-//   static const NamedSql kAdmit("UPDATE throttle_rcpt SET _date = IF(" +
-//       window_expired_sql() + ", :now, _date) WHERE _rcpt = :key AND ...");
-//   ctx.db.execute(kAdmit.sql(), kAdmit.bind({{"now", now}, {"key", rcpt}, ...}));
-//   Outcome<RcptRow> o = decide<RcptRow>(find(), find, create, admit);
+//   static const NamedSql kDecide("INSERT INTO throttle_rcpt (...) VALUES (...) "
+//       "ON DUPLICATE KEY UPDATE " + decision_sql(admit) + ", " +
+//       admitted_counter_sql("_count_cur", "1", "1", kMediumMax) + ", " +
+//       window_start_sql() + " RETURNING ...");
+//   db::Row after = *ctx.db.query_row(kDecide.sql(), kDecide.bind({...}));
 // DESCRIPTION
 //   Both throttles keep one row per key with a fixed window (_date,
 //   _time_limit), counters and limits where a stored 0 means "the
 //   policyd.conf default" (spec throttle_cleanup_schema.md §3.4, §4). The
 //   rules they share live here once:
 //   - the window arithmetic, in C++ (window_expired) for the log line and
-//     in SQL (window_expired_sql, window_counter_sql, window_close_sql) for
-//     the decision; the reference's strict "NOW > _date + _time_limit";
+//     in SQL (window_expired_sql) for the decision; the reference's strict
+//     "NOW > _date + _time_limit";
 //   - effective limits (effective, effective_sql) and the column ranges
 //     counters saturate at (kMediumMax, kIntMax; reference T31);
 //   - the threshold percentages and the a|w|p letter of update(<a|w|p>);
 //   - NamedSql: statements that use one value several times are written
 //     with :name placeholders and bound by name, so the long conditional
-//     UPDATEs stay readable and their parameters cannot get out of order;
-//   - decide(): the admission skeleton. The row is created when missing
-//     (the creating request is admitted, as in the reference), otherwise
-//     one conditional UPDATE whose affected-row count is the decision. A
-//     row deleted in between (cleanup) or a lost creation race is looked up
-//     again, so no request is judged on a row that is not there.
-//
-//   Affected rows: the session reports changed rows, not matched ones. An
-//   admitting UPDATE always changes the row (a counter below its limit is
-//   incremented, or a reset moves _date forward), because limits are
-//   clamped to the column range; so 1 means admitted and 0 means refused.
+//     statements stay readable and their parameters cannot get out of order;
+//   - the decision statement. Each throttle row is decided by one
+//     INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING: a missing row is
+//     created (the creating request is admitted, as in the reference);
+//     on an existing row the first assignments (decision_sql) evaluate the
+//     admission rule on the row as it was and leave the verdict in
+//     _abuse_cur (0 admitted, 1 refused: the abuse flag the reference set
+//     with a second UPDATE), every later assignment counts only when
+//     _abuse_cur is 0, and _date moves last. RETURNING gives the row as
+//     this statement left it, under the row lock, so the verdict and the
+//     log line's figures come from the same atomic step and no second
+//     daemon can come between them;
+//   - reading the returned row: refused (_abuse_cur = 1), created
+//     (fresh_row) or admitted, and whether the admission opened a new
+//     window (window_restarted).
 #pragma once
 
 #include <map>
@@ -67,20 +72,27 @@ bool window_expired(long long now, long long date, long long time_limit);
 // must assign _date last and never _time_limit.
 std::string window_expired_sql();
 
-// "<column> = LEAST(<column> + <step>, <max>)": a total that never resets,
-// saturating at the column maximum (reference T31).
-std::string total_sql(const std::string& column, const std::string& step, long long max);
+// The first assignments of a decision: a new window moves _abuse_cur into
+// _abuse_tot (the window that ended is counted as abused if it was), then
+// _abuse_cur = IF(<admit>, 0, 1). `admit` is the admission rule on the row
+// as it was (it must not read _abuse_cur or _abuse_tot); nothing before
+// these assignments may change a column it reads.
+std::string decision_sql(const std::string& admit);
 
-// "<column> = IF(<expired>, <reset>, LEAST(<column> + <step>, <max>))":
-// one counter of an admitting UPDATE, restarted by a new window, else
-// counted and saturated at the column maximum.
-std::string window_counter_sql(const std::string& column, const std::string& reset,
-                               const std::string& step, long long max);
+// "<column> = IF(_abuse_cur = 0, IF(<expired>, <reset>, LEAST(<column> +
+// <step>, <max>)), <column>)": a window counter, counted only when
+// decision_sql() admitted, restarted by a new window, saturating at the
+// column maximum (reference T31).
+std::string admitted_counter_sql(const std::string& column, const std::string& reset,
+                                 const std::string& step, long long max);
 
-// The assignments that end every admitting UPDATE: a new window moves
-// _abuse_cur into _abuse_tot; _abuse_cur becomes 0; _date, assigned last
-// because the window test reads it, moves to :now on a new window.
-std::string window_close_sql();
+// "<column> = IF(_abuse_cur = 0, LEAST(<column> + <step>, <max>), <column>)":
+// a total that never resets, counted only when admitted.
+std::string admitted_total_sql(const std::string& column, const std::string& step, long long max);
+
+// The last assignment of a decision: an admission that found the window
+// over starts a new one now. Last, because the window test reads _date.
+std::string window_start_sql();
 
 // IF(<column> = 0, :<name>, <column>): the effective limit in SQL.
 std::string effective_sql(const std::string& column, const std::string& name);
@@ -109,34 +121,19 @@ private:
 
 enum class Verdict { Created, Admitted, Refused };
 
-template <typename Row>
-struct Outcome {
-    Verdict verdict;
-    // Created: none. Admitted: the row as read before the UPDATE (the
-    // reference logs pre-request values). Refused: the row as read after
-    // the refusal (current values for the log line).
-    std::optional<Row> row;
-};
+// The verdict of a decision statement from the row it returned, given the
+// recipient counter `cur` and total `tot` of that row (the sender's _rcpt_*,
+// the recipient throttle's _count_*). A created row holds this request
+// alone: its window began `now` and both are 1. An existing row can only
+// look like that if it was stored with a total of 0 by hand (rows start
+// their totals at 1); its first admission is then logged as new(a).
+Verdict verdict_of(long long abuse_cur, long long now, long long date, long long cur,
+                   long long tot);
 
-// Runs the admission skeleton. `row` is the first lookup; find() looks the
-// key up again, create() inserts the row and says whether this request
-// inserted it, admit(row) runs the conditional UPDATE and says whether it
-// admitted. Row needs a `key` member. Throws db::Error if the row keeps
-// changing under it.
-template <typename Row, typename Find, typename Create, typename Admit>
-Outcome<Row> decide(std::optional<Row> row, Find find, Create create, Admit admit) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        if (!row) {
-            if (create()) return {Verdict::Created, std::nullopt};
-            row = find();  // another daemon created it first
-            continue;
-        }
-        if (admit(*row)) return {Verdict::Admitted, row};
-        std::optional<Row> now = find();
-        if (now && now->key == row->key) return {Verdict::Refused, now};
-        row = std::move(now);  // deleted (cleanup) or replaced meanwhile
-    }
-    throw db::Error("throttle row for this key keeps changing; giving up");
-}
+// Whether an admitted (not created) row's window was opened by this
+// request: it began `now` and counts this request alone. (A window that
+// began earlier in the same second has counted at least two; a row stored
+// by hand with a counter of 0 is the exception.)
+bool window_restarted(long long now, long long date, long long cur);
 
 }  // namespace policyd

@@ -1,65 +1,39 @@
 // NAME
 //   throttle_recipient.cpp - recipient throttling (see throttle_recipient.h)
 // DESCRIPTION
-//   The same skeleton as the sender throttle (throttle_common.h decide()):
-//   a missing row is created and admits the request; otherwise one
-//   conditional UPDATE admits and counts (while _count_cur is below the
-//   effective maximum), or resets the window and counts, or changes nothing.
+//   One statement per request (throttle_common.h, the decision statement):
+//   an INSERT ... ON DUPLICATE KEY UPDATE that creates a missing row (the
+//   request is admitted), or on the existing row admits and counts (while
+//   _count_cur is below the effective maximum), or resets the window and
+//   counts, or only sets the abuse flag; RETURNING the row as it left it.
 //   Unlike the reference, an admitted delivery also counts in _count_tot
-//   (T5), and the abuse flag written after a refusal cannot turn the
-//   refusal into a FAILSAFE accept.
+//   (T5), and the abuse flag is part of the refusal itself, so it cannot
+//   fail separately and turn the refusal into a FAILSAFE accept.
 //
-//   Log values are the row as read before the UPDATE (after a refusal: as
-//   read after it). The clear(a) line keeps the reference's "count=0/" and
-//   old total.
+//   The log line is computed from the returned row: an admission has just
+//   added 1 to the counter and the total (the counter never saturates, its
+//   maximum being clamped to the column; a saturated total is printed as
+//   stored), so the threshold is that of the counter before it; the
+//   clear(a) line keeps the reference's "count=0/" and old total.
+//   A refusal shows the row as it is.
 #include "policy/checks/throttle_recipient.h"
 
 #include <optional>
 
 #include "db/session.h"
-#include "policy/checks/list_entries.h"
 #include "policy/checks/throttle_common.h"
 
 namespace policyd {
 namespace {
 
-// The throttle_rcpt row with the config defaults in place of stored zeros.
-struct RcptRow {
-    std::string key;
-    long long count_max = 0, count_cur = 0, count_tot = 0, time_limit = 0, date = 0;
-};
-
-const std::string kFind =
-    "SELECT _rcpt,_count_max,_count_cur,_count_tot,_time_limit,_date FROM throttle_rcpt "
-    "WHERE _rcpt = ?";
-
-const std::string kCreate =
-    "INSERT INTO throttle_rcpt (_date,_rcpt,_count_max,_time_limit) VALUES (?,?,?,?) "
-    "ON DUPLICATE KEY UPDATE _rcpt = _rcpt";
-
-// Nothing reads a column after assigning it (assignments run left to
-// right and see earlier ones); window_close_sql() comes last.
-const NamedSql kAdmit(
-    "UPDATE throttle_rcpt SET " + window_counter_sql("_count_cur", "1", "1", kMediumMax) +
-    ", " + total_sql("_count_tot", "1", kMediumMax) + ", " + window_close_sql() +
-    " WHERE _rcpt = :key AND (" + window_expired_sql() + " OR _count_cur < " +
-    effective_sql("_count_max", "count_max") + ")");
-
-const std::string kFlagAbuse = "UPDATE throttle_rcpt SET _abuse_cur = 1 WHERE _rcpt = ?";
-
-std::optional<RcptRow> find_row(CheckContext& ctx, long long count_max, long long time_limit) {
-    const auto found = ctx.db.query_row(kFind, {ctx.request.rcpt});
-    if (!found) return std::nullopt;
-    const db::Row& f = *found;
-    RcptRow r;
-    r.key = f[0].value_or("");
-    r.count_max = effective(row_number(f, 1), count_max);
-    r.count_cur = row_number(f, 2);
-    r.count_tot = row_number(f, 3);
-    r.time_limit = effective(row_number(f, 4), time_limit);
-    r.date = row_number(f, 5);
-    return r;
-}
+const NamedSql kDecide(
+    "INSERT INTO throttle_rcpt (_date,_rcpt,_count_max,_time_limit) "
+    "VALUES (:now,:key,:count_max,:time_limit) ON DUPLICATE KEY UPDATE " +
+    decision_sql(window_expired_sql() + " OR _count_cur < " +
+                 effective_sql("_count_max", "count_max")) +
+    ", " + admitted_counter_sql("_count_cur", "1", "1", kMediumMax) + ", " +
+    admitted_total_sql("_count_tot", "1", kMediumMax) + ", " + window_start_sql() +
+    " RETURNING _count_max,_count_cur,_count_tot,_date,_abuse_cur");
 
 }  // namespace
 
@@ -74,35 +48,33 @@ Decision RecipientThrottleCheck::run(CheckContext& ctx) const {
                                   std::to_string(tot) + "), threshold=" +
                                   std::to_string(threshold) + "%");
     };
-    auto find = [&] { return find_row(ctx, count_max, time_limit); };
-    auto create = [&] {
-        return ctx.db.execute(kCreate, {now, ctx.request.rcpt, count_max, time_limit}) == 1;
-    };
-    auto admit = [&](const RcptRow& r) {
-        return ctx.db.execute(kAdmit.sql(), kAdmit.bind({{"now", now},
-                                                         {"time_limit", time_limit},
-                                                         {"key", r.key},
-                                                         {"count_max", count_max}})) == 1;
-    };
-    const Outcome<RcptRow> outcome = decide<RcptRow>(find(), find, create, admit);
+    const std::optional<db::Row> after =
+        ctx.db.query_row(kDecide.sql(), kDecide.bind({{"now", now},
+                                                      {"key", ctx.request.rcpt},
+                                                      {"count_max", count_max},
+                                                      {"time_limit", time_limit}}));
+    if (!after) throw db::Error("throttle_rcpt: the decision returned no row");
+    const db::Row& a = *after;
+    const long long max = effective(row_number(a, 0), count_max);
+    const long long cur = row_number(a, 1), tot = row_number(a, 2), date = row_number(a, 3);
 
-    if (outcome.verdict == Verdict::Created) {
-        log("new(a)", 1, count_max, 1, 0);
+    switch (verdict_of(row_number(a, 4), now, date, cur, tot)) {
+    case Verdict::Created:
+        log("new(a)", 1, max, 1, 0);
         return Decision::Pass;
-    }
-    const RcptRow& r = *outcome.row;
-    const long long threshold = percent(r.count_cur, r.count_max);
-    if (outcome.verdict == Verdict::Admitted) {
-        if (window_expired(now, r.date, r.time_limit))
-            log("clear(a)", 0, r.count_max, r.count_tot, 0);
-        else
-            log(std::string("update(") + threshold_letter(threshold) + ")", r.count_cur + 1,
-                r.count_max, r.count_tot + 1, threshold);
+    case Verdict::Admitted:
+        if (window_restarted(now, date, cur)) {
+            log("clear(a)", 0, max, tot - 1, 0);
+        } else {
+            const long long threshold = percent(cur - 1, max);
+            log(std::string("update(") + threshold_letter(threshold) + ")", cur, max, tot,
+                threshold);
+        }
         return Decision::Pass;
+    case Verdict::Refused:
+        break;
     }
-    after_decision(ctx, "flag recipient throttle abuse for " + r.key,
-                         [&] { ctx.db.execute(kFlagAbuse, {r.key}); });
-    log("abuse(f)", r.count_cur, r.count_max, r.count_tot, threshold);
+    log("abuse(f)", cur, max, tot, percent(cur, max));
     return Decision::RecipientQuota;
 }
 

@@ -1,31 +1,41 @@
 // NAME
 //   throttle_sender.cpp - sender throttling (see throttle_sender.h)
 // DESCRIPTION
-//   One request:
-//   1. pick the row: the highest _priority among the mode's candidates,
-//      ties going to the most specific key (address before @domain, IP
-//      before a.b.c.% before a.b.%.% ...; reference T20 left ties open);
+//   One request, two statements (three for the first admitted recipient
+//   of a message):
+//   1. one SELECT picks the row: the highest _priority among the mode's
+//      candidates, ties going to the most specific key (address before
+//      @domain, IP before a.b.c.% before a.b.%.% ...; reference T20 left
+//      ties open), and says whether the request's instance was already
+//      admitted (inc = 0: a further recipient of a counted message); an
+//      empty instance is a new message every time (T27);
 //   2. a size at or over the effective _mail_size is refused before
 //      anything is counted (reference B; no row is created for a new key);
-//   3. record the instance: INSERT ... ON DUPLICATE KEY UPDATE whose
-//      affected rows say whether this is the first request of the message
-//      (inc); an empty instance is a new message every time (T27);
-//   4. decide (throttle_common.h decide()): a missing row is created with
-//      the config defaults and admits the request; otherwise one
-//      conditional UPDATE admits and counts, or resets the window and
-//      counts, or changes nothing (over a limit);
-//   5. refused: the instance recorded in 3 is released again, so the
-//      message's further recipients are judged as a new message (fixes the
-//      reference's bypass T2), the row's _abuse_cur is set (on the row
-//      that refused, also in SASL mode: T3), and in HOST/ENVELOPE mode the
-//      auto-blacklist may add the row's key.
+//   3. the decision statement (throttle_common.h) on that row, or on the
+//      new key's row when there was none: creates it with the config
+//      defaults (admitted), or admits and counts, or resets the window and
+//      counts, or sets _abuse_cur (refused; on the row that refused, also
+//      in SASL mode: T3), and returns the row;
+//   4. admitted: the first admitted request of an instance records it, so
+//      the message's further recipients do not count it again. A refused
+//      message is never recorded, so its further recipients are judged as
+//      a new message (fixes the reference's bypass T2). Recipients of one
+//      message come one after the other from one smtpd, so nothing else
+//      decides on the same instance between 1 and 4; if recording fails,
+//      the next recipient counts the message once more (never fewer);
+//   5. refused: in HOST/ENVELOPE mode the auto-blacklist may add the row's
+//      key.
 //   The admission rule is the reference's: within the window a request is
 //   admitted while _rcpt_cur < max and either it belongs to a message
 //   already admitted (inc = 0) or _count_cur and _quota_cur are below their
 //   maxima; the first request after the window is always admitted.
 //
-//   Log values are the row as read before the UPDATE (after a refusal: as
-//   read after it), with the config defaults in place of stored zeros.
+//   Log values come from the row the decision returned, with the config
+//   defaults in place of stored zeros: an admission's figures are that row,
+//   its thresholds those of the counters before this request (the row less
+//   what it just added; a quota saturated at the column maximum shows a
+//   lower threshold than it had); a refusal shows the row as it is; a size
+//   refusal, the row as selected in 1.
 #include "policy/checks/throttle_sender.h"
 
 #include <algorithm>
@@ -52,7 +62,7 @@ struct SenderRow {
     long long count_max = 0, count_cur = 0, count_tot = 0;
     long long quota_max = 0, quota_cur = 0;
     long long rcpt_max = 0, rcpt_cur = 0, rcpt_tot = 0;
-    long long time_limit = 0, mail_size = 0, date = 0, abuse_tot = 0;
+    long long time_limit = 0, mail_size = 0, date = 0, abuse_tot = 0, abuse_cur = 0;
 };
 
 // policyd.conf defaults, clamped to their columns so new rows can store
@@ -83,44 +93,41 @@ std::optional<Key> throttle_key(const Config& c, const Request& r) {
     return std::nullopt;  // SASL mode without a username, envelope off (T7)
 }
 
+// The columns of a SenderRow, in the order parse_row() reads them.
+const std::string kColumns =
+    "_from,_count_max,_count_cur,_count_tot,_quota_max,_quota_cur,_rcpt_max,_rcpt_cur,"
+    "_rcpt_tot,_time_limit,_mail_size,_date,_abuse_tot,_abuse_cur";
+constexpr std::size_t kNewMessage = 14;  // kFind's column after the row
+
+// One row however many match: the candidate row (NULLs when none) and
+// whether the instance is a new message.
 const std::string kFind =
-    "SELECT _from,_count_max,_count_cur,_count_tot,_quota_max,_quota_cur,_rcpt_max,_rcpt_cur,"
-    "_rcpt_tot,_time_limit,_mail_size,_date,_abuse_tot FROM throttle WHERE _from IN (?,?,?,?) "
-    "ORDER BY _priority DESC, FIELD(_from,?,?,?,?) LIMIT 1";
+    "SELECT t.*, (? = '' OR NOT EXISTS (SELECT 1 FROM throttle_from_instance WHERE _instance = ?)) "
+    "FROM (SELECT 1) AS one LEFT JOIN (SELECT " + kColumns + " FROM throttle "
+    "WHERE _from IN (?,?,?,?) ORDER BY _priority DESC, FIELD(_from,?,?,?,?) LIMIT 1) AS t ON TRUE";
 
-// The new row stores the effective limits; the counters take the schema's
-// default 1, which counts this request (reference A2).
-const std::string kCreate =
+// The decision. A new row stores the effective limits; its counters take
+// the schema's default 1, which counts this request (reference A2).
+const NamedSql kDecide(
     "INSERT INTO throttle (_date,_from,_quota_cur,_quota_max,_rcpt_max,_mail_size,_count_max,"
-    "_time_limit) VALUES (?,?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE _from = _from";
-
-// The decision. Assignments run left to right and see earlier ones, so
-// nothing reads a column after assigning it; window_close_sql() (which
-// takes the old _abuse_cur and assigns _date) comes last.
-const NamedSql kAdmit(
-    "UPDATE throttle SET " + window_counter_sql("_rcpt_cur", "1", "1", kMediumMax) +
-    ", " + total_sql("_rcpt_tot", "1", kMediumMax) + ", " +
-    window_counter_sql("_quota_cur", ":size", ":size", kIntMax) + ", " +
-    window_counter_sql("_count_cur", "1", ":inc", kMediumMax) +
-    ", " + total_sql("_count_tot", ":inc", kMediumMax) + ", " + window_close_sql() +
-    " WHERE _from = :key AND (" + window_expired_sql() + " OR (_rcpt_cur < " +
-    effective_sql("_rcpt_max", "rcpt_max") + " AND (:inc = 0 OR (_count_cur < " +
-    effective_sql("_count_max", "count_max") + " AND _quota_cur < " +
-    effective_sql("_quota_max", "quota_max") + "))))");
-
-const std::string kFlagAbuse = "UPDATE throttle SET _abuse_cur = 1 WHERE _from = ?";
+    "_time_limit) VALUES (:now,:key,:size,:quota_max,:rcpt_max,:mail_size,:count_max,"
+    ":time_limit) ON DUPLICATE KEY UPDATE " +
+    decision_sql(window_expired_sql() + " OR (_rcpt_cur < " +
+                 effective_sql("_rcpt_max", "rcpt_max") + " AND (:inc = 0 OR (_count_cur < " +
+                 effective_sql("_count_max", "count_max") + " AND _quota_cur < " +
+                 effective_sql("_quota_max", "quota_max") + ")))") +
+    ", " + admitted_counter_sql("_rcpt_cur", "1", "1", kMediumMax) + ", " +
+    admitted_total_sql("_rcpt_tot", "1", kMediumMax) + ", " +
+    admitted_counter_sql("_quota_cur", ":size", ":size", kIntMax) + ", " +
+    admitted_counter_sql("_count_cur", "1", ":inc", kMediumMax) + ", " +
+    admitted_total_sql("_count_tot", ":inc", kMediumMax) + ", " + window_start_sql() +
+    " RETURNING " + kColumns);
 
 const std::string kRecordInstance =
     "INSERT INTO throttle_from_instance (_instance,_expire) VALUES (?,?) "
     "ON DUPLICATE KEY UPDATE _instance = _instance";
-const std::string kReleaseInstance = "DELETE FROM throttle_from_instance WHERE _instance = ?";
 
-std::optional<SenderRow> find_row(CheckContext& ctx, const Key& key, const SenderRow& d) {
-    std::vector<db::Param> params = key.candidates;
-    params.insert(params.end(), key.candidates.begin(), key.candidates.end());
-    const auto found = ctx.db.query_row(kFind, params);
-    if (!found) return std::nullopt;
-    const db::Row& f = *found;
+SenderRow parse_row(const db::Row& f, const SenderRow& d) {
     SenderRow r;
     r.key = f[0].value_or("");
     r.count_max = effective(row_number(f, 1), d.count_max);
@@ -135,6 +142,7 @@ std::optional<SenderRow> find_row(CheckContext& ctx, const Key& key, const Sende
     r.mail_size = effective(row_number(f, 10), d.mail_size);
     r.date = row_number(f, 11);
     r.abuse_tot = row_number(f, 12);
+    r.abuse_cur = row_number(f, 13);
     return r;
 }
 
@@ -190,15 +198,6 @@ private:
     long long size_;
 };
 
-// Records the request's instance; true when this request is the message's
-// first (or has no instance) and so counts as a new message.
-bool record_instance(CheckContext& ctx) {
-    const std::string& instance = ctx.request.instance;
-    if (instance.empty()) return true;
-    const long long expire = ctx.config.sendertimelimit > 0 ? static_cast<long long>(ctx.now) : 0;
-    return ctx.db.execute(kRecordInstance, {instance, expire}) == 1;
-}
-
 void autoblacklist(CheckContext& ctx, const Key& key, const SenderRow& row, const Logger& log) {
     const Config& c = ctx.config;
     if (key.mode == Mode::Sasl || c.sender_throttle_autoblacklist != 1) return;
@@ -216,69 +215,66 @@ Decision SenderThrottleCheck::run(CheckContext& ctx) const {
     const std::optional<Key> key = throttle_key(ctx.config, ctx.request);
     if (!key) return Decision::Pass;  // not throttled, as the reference
     const SenderRow d = defaults(ctx.config);
-    const long long size = message_size(ctx.request);
+    const Request& request = ctx.request;
+    const long long size = message_size(request);
     const long long now = ctx.now;
     const Logger log(ctx, *key, size);
-    auto find = [&] { return find_row(ctx, *key, d); };
 
-    std::optional<SenderRow> row = find();
-    if (size >= (row ? row->mail_size : d.mail_size)) {
-        const SenderRow& shown = row ? *row : d;  // a new key shows zeros
+    std::vector<db::Param> params{request.instance, request.instance};
+    params.insert(params.end(), key->candidates.begin(), key->candidates.end());
+    params.insert(params.end(), key->candidates.begin(), key->candidates.end());
+    const std::optional<db::Row> found = ctx.db.query_row(kFind, params);
+    if (!found || found->size() <= kNewMessage) throw db::Error("throttle: lookup returned no row");
+    std::optional<SenderRow> before;
+    if ((*found)[0]) before = parse_row(*found, d);
+    const long long inc = row_number(*found, kNewMessage) != 0 ? 1 : 0;
+
+    if (size >= (before ? before->mail_size : d.mail_size)) {
+        const SenderRow& shown = before ? *before : d;  // a new key shows zeros
         log.line("throttle=abuse(f)", shown, Logger::as_read(shown), Logger::thresholds_of(shown));
         return Decision::SizeReject;
     }
 
-    const bool new_message = record_instance(ctx);
-    const long long inc = new_message ? 1 : 0;
-    auto create = [&] {
-        return ctx.db.execute(kCreate, {now, key->create, size, d.quota_max, d.rcpt_max,
-                                        d.mail_size, d.count_max, d.time_limit}) == 1;
-    };
-    auto admit = [&](const SenderRow& r) {
-        return ctx.db.execute(kAdmit.sql(),
-                              kAdmit.bind({{"now", now},
-                                           {"time_limit", d.time_limit},
-                                           {"size", size},
-                                           {"inc", inc},
-                                           {"key", r.key},
-                                           {"rcpt_max", d.rcpt_max},
-                                           {"count_max", d.count_max},
-                                           {"quota_max", d.quota_max}})) == 1;
-    };
-    const Outcome<SenderRow> outcome = decide<SenderRow>(row, find, create, admit);
+    const std::optional<db::Row> returned = ctx.db.query_row(
+        kDecide.sql(), kDecide.bind({{"now", now},
+                                     {"key", before ? before->key : key->create},
+                                     {"size", size},
+                                     {"inc", inc},
+                                     {"quota_max", d.quota_max},
+                                     {"rcpt_max", d.rcpt_max},
+                                     {"mail_size", d.mail_size},
+                                     {"count_max", d.count_max},
+                                     {"time_limit", d.time_limit}}));
+    if (!returned) throw db::Error("throttle: the decision returned no row");
+    const SenderRow r = parse_row(*returned, d);
+    Verdict verdict = verdict_of(r.abuse_cur, now, r.date, r.rcpt_cur, r.rcpt_tot);
+    // A row that was there in 1 was not created by us, whatever it holds
+    // (one stored by hand with zero totals, say).
+    if (verdict == Verdict::Created && before) verdict = Verdict::Admitted;
 
-    switch (outcome.verdict) {
-    case Verdict::Created:
+    if (verdict == Verdict::Refused) {
+        log.refusal("throttle=abuse(f)", r);
+        autoblacklist(ctx, *key, r, log);
+        return Decision::SenderQuota;
+    }
+    if (inc == 1 && !request.instance.empty()) {
+        const long long expire = ctx.config.sendertimelimit > 0 ? now : 0;
+        after_decision(ctx, "record throttle instance " + request.instance,
+                       [&] { ctx.db.execute(kRecordInstance, {request.instance, expire}); });
+    }
+    if (verdict == Verdict::Created) {
         log.line("throttle=new(a)", d, {size, 1, 1, 1, 1}, Logger::thresholds(0, 0, 0));
-        return Decision::Pass;
-    case Verdict::Admitted: {
-        const SenderRow& r = *outcome.row;
-        if (window_expired(now, r.date, r.time_limit)) {
-            log.line("throttle=clear(a)", r, {size, 1, r.count_tot + inc, 1, r.rcpt_tot + 1},
-                     Logger::thresholds(0, 0, 0));
-        } else {
-            const long long top = std::max({percent(r.quota_cur, r.quota_max),
-                                            percent(r.count_cur, r.count_max),
-                                            percent(r.rcpt_cur, r.rcpt_max)});
-            log.line(std::string("throttle=update(") + threshold_letter(top) + ")", r,
-                     {r.quota_cur + size, r.count_cur + inc, r.count_tot + inc, r.rcpt_cur + 1,
-                      r.rcpt_tot + 1},
-                     Logger::thresholds_of(r));
-        }
-        return Decision::Pass;
+    } else if (window_restarted(now, r.date, r.rcpt_cur)) {
+        log.line("throttle=clear(a)", r, Logger::as_read(r), Logger::thresholds(0, 0, 0));
+    } else {
+        // the counters before this request: the row less what it just added
+        const long long q = percent(std::max(r.quota_cur - size, 0LL), r.quota_max);
+        const long long c = percent(r.count_cur - inc, r.count_max);
+        const long long n = percent(r.rcpt_cur - 1, r.rcpt_max);
+        log.line(std::string("throttle=update(") + threshold_letter(std::max({q, c, n})) + ")", r,
+                 Logger::as_read(r), Logger::thresholds(q, c, n));
     }
-    case Verdict::Refused:
-        break;
-    }
-    const SenderRow& r = *outcome.row;
-    if (new_message && !ctx.request.instance.empty())
-        after_decision(ctx, "release throttle instance " + ctx.request.instance,
-                             [&] { ctx.db.execute(kReleaseInstance, {ctx.request.instance}); });
-    after_decision(ctx, "flag throttle abuse for " + r.key,
-                         [&] { ctx.db.execute(kFlagAbuse, {r.key}); });
-    log.refusal("throttle=abuse(f)", r);
-    autoblacklist(ctx, *key, r, log);
-    return Decision::SenderQuota;
+    return Decision::Pass;
 }
 
 }  // namespace policyd

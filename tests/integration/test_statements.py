@@ -1,0 +1,86 @@
+"""tests/integration/test_statements.py - how many statements a decision sends to MariaDB.
+
+docs/PERFORMANCE.md justifies every statement of every path; these tests pin the counts it
+states, from the DEBUG=2 SQL trace (one "DEBUG: sql:" line for every statement a worker sends,
+the same number MariaDB's Questions counts for it), and that the fewer statements still decide
+the same: a listed client writes no triplet, a refusal sets the abuse flag, an admitted
+message records its instance.
+"""
+
+import lib
+
+QUOTA = "action=defer_if_permit Policy rejection: Quota Exceeded."
+THROTTLED = {"GREYLISTING": 0, "SENDERTHROTTLE": 1, "SENDERMSGLIMIT": 2, "DEBUG": 2}
+
+
+def statements(daemon, attrs=None):
+    """Sends one request; returns (reply, the statements it sent)."""
+    before = len(daemon.output().splitlines())
+    reply = daemon.request(attrs)
+    lines = daemon.output().splitlines()[before:]
+    return reply, [l[len("DEBUG: sql: "):] for l in lines if l.startswith("DEBUG: sql: ")]
+
+
+def expect(daemon, attrs, reply, count, what):
+    got, sent = statements(daemon, attrs)
+    lib.eq(got, reply, what + ": reply")
+    lib.eq(len(sent), count, "%s: statements\n%s" % (what, "\n".join(sent)))
+    return sent
+
+
+def test_default_configuration_decides_a_triplet_in_one_statement():
+    # whitelist + greylist: the triplet INSERT carries the whitelist lookup
+    with lib.Daemon({"DEBUG": 2}) as d:
+        sent = expect(d, {}, lib.GREY_DEFER, 1, "new triplet")
+        lib.ok(sent[0].startswith("INSERT INTO triplet") and "whitelist" in sent[0],
+               "the INSERT asks the whitelist: %r" % sent[0])
+        # too early: the lookups (listed, or unchanged?), then "too early or saturated?"
+        expect(d, {}, lib.GREY_DEFER, 3, "retry before TRIPLET_TIME")
+        lib.sql("UPDATE triplet SET _datenew=_datenew-300")
+        expect(d, {}, "action=dunno", 1, "retry after TRIPLET_TIME")
+        expect(d, {}, "action=dunno", 1, "the next retry")
+    lib.eq(lib.sql("SELECT _count FROM triplet"), [["2"]], "both passes counted")
+
+
+def test_a_listed_client_writes_no_triplet():
+    lib.sql("INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('192.0.2.10','t',0)")
+    lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('198.51.100.%','t',0)")
+    with lib.Daemon({"DEBUG": 2, "BLACKLISTING": 1}) as d:
+        # the guarded INSERT changes nothing, then the lookups tell which list
+        expect(d, {}, "action=dunno", 2, "whitelisted")
+        expect(d, {"client_address": "198.51.100.7"},
+               "action=defer_if_permit Policyd Rejection: Abuse. Go away.", 2, "blacklisted")
+        expect(d, {"client_address": "203.0.113.9"}, lib.GREY_DEFER, 1, "listed nowhere")
+    lib.eq(lib.sql("SELECT _host FROM triplet"), [["203.0.113"]], "only the unlisted triplet")
+
+
+def test_a_check_between_the_lists_and_greylisting_keeps_the_lookups_first():
+    # HELO_CHECK may refuse after the lists: the triplet must not be written before it ran
+    with lib.Daemon({"DEBUG": 2, "HELO_CHECK": 1}) as d:
+        sent = expect(d, {}, lib.GREY_DEFER, 4, "new triplet with HELO_CHECK")
+        lib.ok(sent[0].startswith("SELECT"), "lookups first: %r" % sent[0])
+
+
+def test_sender_throttle_decides_in_one_statement_after_its_lookup():
+    with lib.Daemon(THROTTLED) as d:
+        # whitelist, the row and instance lookup, the decision (creates), the instance
+        expect(d, {"instance": "m1"}, "action=dunno", 4, "first message")
+        expect(d, {"instance": "m1", "recipient": "carol@example.org"}, "action=dunno", 3,
+               "its second recipient")
+        expect(d, {"instance": "m2"}, "action=dunno", 4, "second message")
+        expect(d, {"instance": "m3"}, QUOTA, 3, "refused")
+        expect(d, {"instance": "m3", "recipient": "carol@example.org"}, QUOTA, 3,
+               "the refused message's second recipient")
+    lib.eq(lib.sql("SELECT _count_cur,_rcpt_cur,_abuse_cur FROM throttle"), [["2", "3", "1"]],
+           "counters and abuse flag")
+    lib.eq(lib.sql("SELECT _instance FROM throttle_from_instance ORDER BY _instance"),
+           [["m1"], ["m2"]], "admitted instances")
+
+
+def test_recipient_throttle_decides_in_one_statement():
+    conf = {"GREYLISTING": 0, "RECIPIENTTHROTTLE": 1, "RECIPIENTMSGLIMIT": 1, "DEBUG": 2}
+    with lib.Daemon(conf) as d:
+        expect(d, {}, "action=dunno", 2, "created")        # whitelist + the decision
+        expect(d, {}, QUOTA, 2, "refused")
+    lib.eq(lib.sql("SELECT _count_cur,_count_tot,_abuse_cur FROM throttle_rcpt"),
+           [["1", "1", "1"]], "counters and abuse flag")
