@@ -61,7 +61,7 @@ TEST_CASE("IP lists look up the address and its three netblock strings", "[lists
     CHECK(kBlacklist.keys(ipv4_request()) == kWhitelist.keys(ipv4_request()));
 }
 
-TEST_CASE("an IPv6 client offers only its address, never a blank key (Q5)", "[lists]") {
+TEST_CASE("an IPv6 client offers only its address, never a blank key", "[lists]") {
     Request r;
     r.ip = "2001:db8::25";
     const auto keys = kBlacklist.keys(r);
@@ -91,7 +91,7 @@ TEST_CASE("dnsname lists look up client_name, never 'unknown'", "[lists]") {
     CHECK(kBlacklistDnsname.keys(r) == strings({""}));
 }
 
-TEST_CASE("sender and dnsname lists need their parent switch (Q18)", "[lists]") {
+TEST_CASE("sender and dnsname lists need their parent switch", "[lists]") {
     Config c;
     c.whitelistsender = c.whitelistdnsname = c.blacklistsender = c.blacklistdnsname = 1;
     for (const ListSpec* spec : {&kWhitelist, &kWhitelistSender, &kWhitelistDnsname, &kBlacklist,
@@ -117,7 +117,7 @@ TEST_CASE("whitelists accept, blacklists reject", "[lists]") {
         CHECK(spec->on_match == Decision::Blacklist);
 }
 
-TEST_CASE("WHITELISTNULL whitelists the null sender only (Q17)", "[lists]") {
+TEST_CASE("WHITELISTNULL whitelists the null sender only", "[lists]") {
     Config c;
     Request r = ipv4_request();
     r.sender = "<>";
@@ -150,7 +150,7 @@ TEST_CASE("rcpt_acl: the highest priority decides", "[rcpt_acl]") {
     CHECK_FALSE(deciding_acl_row({}, r));
 }
 
-TEST_CASE("rcpt_acl: equal priorities go to the more exact row (Q23)", "[rcpt_acl]") {
+TEST_CASE("rcpt_acl: equal priorities go to the more exact row", "[rcpt_acl]") {
     const Request r = ipv4_request();
     const AclRow both_domains{"@example.com", "@example.org", "b", 0};
     const AclRow exact_sender{"alice@example.com", "@example.org", "s", 0};

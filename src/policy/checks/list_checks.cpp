@@ -86,7 +86,7 @@ Decision ListLookupCheck::matched(CheckContext& ctx) const {
 }
 
 // The reference tested strlen(sender)==2, which also whitelisted senders
-// such as "ab" (Q17); the normalizer turns the empty sender into "<>".
+// such as "ab"; the normalizer turns the empty sender into "<>".
 bool null_sender_whitelisted(const Request& r, const Config& c) {
     return c.whitelistnull == 1 && r.sender == "<>";
 }

@@ -7,8 +7,7 @@
 //   checks.push_back(std::make_unique<WhitelistCheck>());
 //   checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistSender));
 // DESCRIPTION
-//   The reference's whitelist.c and blacklist.c (modules.md §3.2-3.5,
-//   §3.7-3.8) are six copies of one lookup: "does a live row of this table
+//   The reference's whitelist.c and blacklist.c are six copies of one lookup: "does a live row of this table
 //   match this request?" - a hit ends the request with ACCEPT (token
 //   <name>=update) or the blacklist reply (token <name>=block). They differ
 //   only in data: the switches, the table, the match condition and the
@@ -30,9 +29,9 @@
 //     ('%' any run, '_' one character); client_name "unknown" is never
 //     looked up.
 //   Fixes: a row whose _expire is non-zero and past never matches
-//   (not_expired()); a blank row no longer matches IPv6 clients (Q5);
+//   (not_expired()); a blank row no longer matches IPv6 clients;
 //   WHITELISTNULL whitelists the null sender "<>" only, not every
-//   two-character sender (Q17).
+//   two-character sender.
 //
 //   One round trip for all of them: each list is a RowLookup (check.h),
 //   which the context asks together with the other enabled checks' in one
@@ -56,7 +55,7 @@ namespace policyd {
 // constants (below) that outlive every check built from them.
 struct ListSpec {
     std::string_view name;            // module token: <name>=update|block|bypass|failed
-    bool (*enabled)(const Config&);   // the reference's switches, nested as in chk_pol (Q18)
+    bool (*enabled)(const Config&);   // the reference's switches, nested as in chk_pol
     const char* table;
     const char* match;                // condition on a row; its '?' are bound to keys()
     // The request values for `match`; empty when the request cannot match
