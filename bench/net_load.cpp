@@ -23,6 +23,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -52,6 +53,12 @@ Target resolve(const std::string& host, unsigned port) {
     return t;
 }
 
+std::string seconds_text(double seconds) {
+    std::ostringstream out;
+    out << seconds << "s";
+    return out.str();
+}
+
 std::uint64_t micros_since(Clock::time_point from, Clock::time_point to) {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
@@ -73,6 +80,7 @@ public:
     void connect();
     void fill();
     bool connected() const { return connected_; }
+    void give_up() { finish(); }
 
 private:
     static void on_read(bufferevent*, void* self) { static_cast<Conn*>(self)->read_replies(); }
@@ -130,6 +138,7 @@ public:
     }
 
     void run() {
+        started = Clock::now();
         for (auto& c : conns_) c->connect();
         if (!conns_.empty()) event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
         conns_.clear();
@@ -141,6 +150,20 @@ public:
         if (--remaining_ == 0) event_base_loopexit(base, nullptr);
     }
 
+    // A connect failed with `error`. Nothing listening is not a load to
+    // measure: once no connection of this thread has opened for --timeout
+    // seconds, every connection finishes (run_network then says why).
+    // Returns true if it gave up.
+    bool connect_failed(const std::string& error) {
+        ++stats.connect_errors;
+        last_connect_error = error;
+        if (stats.connections_opened > 0 ||
+            Clock::now() - started < std::chrono::duration<double>(options.timeout))
+            return false;
+        for (auto& c : conns_) c->give_up();
+        return true;
+    }
+
     const NetOptions& options;
     const Target& target;
     Budget& budget;
@@ -150,6 +173,8 @@ public:
     bool going = false;
     Stats stats;
     Clock::time_point last_reply{};
+    Clock::time_point started{};
+    std::string last_connect_error;
     std::atomic<bool> done{false};
 
 private:
@@ -194,6 +219,7 @@ void Conn::retry_later() {
 }
 
 void Conn::retry() {
+    if (finished_) return;  // its thread gave up while the timer was pending
     if (t_.going && !t_.budget.open())
         finish();
     else
@@ -297,8 +323,11 @@ void Conn::status(short what) {
         return;
     }
     if (!connected_) {  // the connect failed
-        ++t_.stats.connect_errors;
+        const int error = EVUTIL_SOCKET_ERROR();
         release();
+        if (t_.connect_failed(what & BEV_EVENT_TIMEOUT ? "connect timed out"
+                                                       : evutil_socket_error_to_string(error)))
+            return;
         if (t_.going && !t_.budget.open())
             finish();
         else
@@ -367,7 +396,8 @@ NetResult run_network(const NetOptions& options, Budget& budget, const Source& s
     if (options.idle_before > 0) {
         // Every connection open (or a generous minute for slow connects), then idle.
         const auto opened_by = Clock::now() + std::chrono::seconds(60);
-        while (live.open_connections < options.connections && Clock::now() < opened_by)
+        while (live.open_connections < options.connections && Clock::now() < opened_by &&
+               !all_done())
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_before));
         result.idle_connections = live.open_connections.load();
@@ -380,10 +410,18 @@ NetResult run_network(const NetOptions& options, Budget& budget, const Source& s
     for (auto& t : threads) t.join();
 
     auto last = start;
+    std::string connect_error;
     for (auto& l : loads) {
         result.stats.merge(l->stats);
         last = std::max(last, l->last_reply);
+        if (!l->last_connect_error.empty()) connect_error = l->last_connect_error;
     }
+    if (result.stats.connections_opened == 0 && options.connections > 0)
+        throw std::runtime_error("cannot connect to " + options.host + ":" +
+                                 std::to_string(options.port) + ": " + connect_error + " (" +
+                                 std::to_string(result.stats.connect_errors) +
+                                 " attempts, none opened within --timeout " + seconds_text(options.timeout) +
+                                 ")");
     result.seconds = seconds_between(start, last);
     return result;
 }

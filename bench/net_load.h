@@ -12,7 +12,10 @@
 //   it open. A connection that gets no reply for `timeout` seconds counts
 //   its outstanding requests as timeouts and reconnects; one that is
 //   closed or reset counts them as errors. Failed connects are retried
-//   every 100 ms while the budget lasts.
+//   every 100 ms while the budget lasts; but a thread none of whose
+//   connections opened within `timeout` seconds gives up, and if no
+//   connection opened at all run_network throws "cannot connect to
+//   host:port: <error> (...)" (nothing listening is not a load to measure).
 //
 //   With `idle_before` > 0 every connection is opened first and held idle
 //   that long before the requests start. `at_start` runs just before the
@@ -51,7 +54,8 @@ struct NetResult {
     std::optional<unsigned> idle_connections;  // open after idle_before
 };
 
-// Throws std::runtime_error when the host does not resolve.
+// Throws std::runtime_error when the host does not resolve or no connection
+// could be opened within options.timeout.
 NetResult run_network(const NetOptions& options, Budget& budget, const Source& source,
                       Live& live, const std::function<void()>& at_start);
 

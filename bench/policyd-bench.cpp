@@ -93,7 +93,7 @@ Args parse_args(int argc, char** argv) {
         ("pipeline", po::value(&a.net.pipeline)->default_value(1), "requests in flight per connection")
         ("per-connection", po::value(&a.net.per_connection)->default_value(100), "requests per connection before reconnecting (0: never)")
         ("threads", po::value(&a.net.threads)->default_value(1), "event-loop threads")
-        ("timeout", po::value(&a.net.timeout)->default_value(10.0), "seconds without a reply before outstanding requests count as timeouts")
+        ("timeout", po::value(&a.net.timeout)->default_value(10.0), "seconds without a reply before outstanding requests count as timeouts; with no connection open after it, exit 2")
         ("idle-before", po::value(&a.net.idle_before)->default_value(0.0), "open every connection and hold it idle this many seconds before sending")
         ("watch-pid", po::value(&a.watch_pids)->composing(), "report this local process's CPU per request; the first one's VmRSS (the server's) when idle and at the end (repeatable)")
         ("retry-pool", po::value(&a.workload.retry_pool)->default_value(2000), "distinct triplets of the retry mix")

@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   cleanup -c /usr/local/etc/policyd.conf
 // DESCRIPTION
-//   The reference's cleanup program (spec throttle_cleanup_schema.md §6):
+//   The reference's cleanup program:
 //   reads the daemon's policyd.conf with the same parser, logs to stdout
 //   (DAEMON=0) or to syslog as "cleanup" (DAEMON=1), connects, samples NOW
 //   once and runs every task of cleanup_tasks() in order, logging

@@ -88,7 +88,7 @@ std::vector<Task> cleanup_tasks(const Config& c, std::time_t now_t) {
                                c.recipient_inactive_expire, "throttlerecipient records",
                                off_unless(c.recipientthrottle, "RECIPIENTTHROTTLE"),
                                "RECIPIENT_INACTIVE_EXPIRE"));
-    // policy_training._expire is the time the row was added (spec README).
+    // policy_training._expire is the time the row was added (docs/GREYLISTING.md).
     tasks.push_back(older_than("policy_training", {"_rcpt"}, "_expire != 0 AND _expire < ?", now,
                                c.training_policy_timeout, "training policies records", {},
                                "TRAINING_POLICY_TIMEOUT"));

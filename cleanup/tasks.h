@@ -5,8 +5,8 @@
 //   for (const Task& t : cleanup_tasks(config, now))
 //       if (t.skipped.empty()) expire(session, t, kBatchRows, deleted);
 // DESCRIPTION
-//   cleanup_tasks() is the reference's cleanup.c step list (spec
-//   throttle_cleanup_schema.md §6) with its switches, cut-offs and log
+//   cleanup_tasks() is the reference's cleanup.c step list with its
+//   switches, cut-offs and log
 //   messages, in its order, plus ours: every list table's past _expire rows
 //   (blacklist_sender, whitelist_sender, *_dnsname), distributed_origin rows
 //   older than DISTRIBUTED_ORIGIN_TIME, and stale throttle instances whatever

@@ -156,8 +156,10 @@ def print_tables(summary, labels, flushes, mixes, markdown=False, out=sys.stdout
         else:
             print(TEXT_ROW % COLUMNS, file=out)
         for mix in mixes:
-            for server, row in summary[flush].get(mix, {}).items():
-                c = cells(mix, server, row, labels)
+            rows = summary[flush].get(mix, {})
+            # this build, the baseline, then the peers in the order they first ran
+            for server in sorted(rows, key=lambda name: (name != "policyd", name != "baseline")):
+                c = cells(mix, server, rows[server], labels)
                 print("| " + " | ".join(c) + " |" if markdown else TEXT_ROW % c, file=out)
         print(file=out)
     print(LEGEND, file=out)

@@ -6,7 +6,7 @@
 //       for (const std::string& sql : s.queries)
 //           for (const db::Row& row : session.query(sql)) log::line(report_line(row));
 // DESCRIPTION
-//   The reference's stats.c (core.md §8): with GREYLISTING=1 four sections
+//   The reference's stats.c: with GREYLISTING=1 four sections
 //   about the triplet table, with HELO_CHECK=1 one about the helo table, in
 //   that order, each a title and the statements whose rows it prints. The
 //   statements are the reference's, so the same tables give the same rows in

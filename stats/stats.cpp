@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   policyd-stats -c /usr/local/etc/policyd.conf      (policyd 1.x: stats -c ...)
 // DESCRIPTION
-//   The reference's stats program (spec core.md §8): reads the daemon's
+//   The reference's stats program: reads the daemon's
 //   policyd.conf with the same parser, logs to stdout (DAEMON=0) or to
 //   syslog (DAEMON=1) under the name it was called by, as the reference did
 //   without openlog, connects, and prints the sections of report_sections()

@@ -6,7 +6,7 @@
 //   bool ok = acl_allows(config.conn_acl, peer);   // peer: sockaddr_storage
 //   std::string k = Cidr::address("192.0.2.7")->network(24).key();  // "C0000200/24"
 // DESCRIPTION
-//   The reference never enforced CONN_ACL (spec core.md §2); we do. An entry
+//   The reference never enforced CONN_ACL; we do. An entry
 //   is "a.b.c.d", "a.b.c.d/n" (n 0..32), an IPv6 address or "addr/n"
 //   (n 0..128); without "/n" it is a single host. Host bits below the prefix
 //   are ignored ("10.1.2.3/8" is 10.0.0.0/8).

@@ -4,10 +4,10 @@
 //   #include "config/config.h"
 // DESCRIPTION
 //   One table lists every key with its parser and its Config field; the
-//   reader walks the file in fgets(256)-sized lines (spec core.md §5.1),
+//   reader walks the file in fgets(256)-sized lines,
 //   applies the parser of each KEY= line it knows, then runs the checks the
-//   reference ran at the end of read_conf and in main (§5.3) and builds the
-//   reply lines (§4.5). See config.h for where and why we differ.
+//   reference ran at the end of read_conf and in main and builds the
+//   reply lines. See config.h for where and why we differ.
 #include "config/config.h"
 
 #include <grp.h>

@@ -6,8 +6,7 @@
 //   Config c = parse_config(text, "policyd.conf");
 //   for (const auto& line : config_dump(c, PACKAGE_VERSION)) log(line);
 // DESCRIPTION
-//   Reads the file the way the reference's generic.c:read_conf does (spec
-//   core.md §5): a setting is a line starting at column 0 with KEY=
+//   Reads the file the way the reference's generic.c:read_conf does: a setting is a line starting at column 0 with KEY=
 //   (case-sensitive), unknown keys are ignored, the last duplicate wins,
 //   lines longer than 255 bytes are split like fgets(256) did, and every key
 //   keeps its reference parser (INT, FILTERED, RAW, DURATION, SYSLOG; see
@@ -265,7 +264,7 @@ Config parse_config(std::string_view text, const std::string& source_name);
 // "fopen(): <strerror>: <path>", the reference's text.
 Config load_config(const std::string& path);
 
-// The reference's DEBUG>0 dump (spec core.md §5.6), one log line per element
+// The reference's DEBUG>0 dump, one log line per element
 // (section separators are empty strings), followed by our own keys. The
 // password shows as "(hidden)"; the MySQL client version line is left out.
 std::vector<std::string> config_dump(const Config& config, std::string_view version);

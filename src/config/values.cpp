@@ -4,7 +4,7 @@
 //   #include "config/values.h"
 // DESCRIPTION
 //   See values.h. The duration and syslog parsers reproduce the reference's
-//   numbers and its accepted inputs exactly (spec core.md §5.2 table, §7.2);
+//   numbers and its accepted inputs exactly (the duration table and SYSLOG_FACILITY);
 //   only INT is stricter, because a silent 0 for "yes" is never what the
 //   administrator meant.
 #include "config/values.h"

@@ -5,8 +5,8 @@
 //   std::string v = filtered_value(line, key.size() + 1);
 //   long seconds = parse_duration(v);
 // DESCRIPTION
-//   One function per parser of the reference's generic.c:read_conf
-//   (spec core.md §5.2, §7.2). The string parsers take one configuration
+//   One function per parser of the reference's generic.c:read_conf and
+//   syslog.c. The string parsers take one configuration
 //   line (at most 255 bytes, as fgets(256) returned it) and the column where
 //   the value starts, i.e. just after "KEY=". The number parsers take an
 //   already FILTERED value.

@@ -6,7 +6,7 @@
 //   log::line("starting policyd 2.0.0");
 //   if (log::debug_enabled(2)) log::line("DEBUG: ...");
 // DESCRIPTION
-//   As in the reference (core.md §7.1), every message goes to one sink with
+//   As in the reference, every message goes to one sink with
 //   one priority: stdout (flushed per line) when DAEMON=0, else syslog with
 //   the configured SYSLOG_FACILITY value. The functions are thread-safe:
 //   worker threads log their decision lines directly.

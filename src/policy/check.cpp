@@ -2,7 +2,7 @@
 //   check.cpp - CheckContext logging and row lookups (see check.h)
 // DESCRIPTION
 //   The decision line format is the one administrators parse in the
-//   reference's logs (core.md §7.3); it must not change. row_matches()
+//   reference's logs; it must not change. row_matches()
 //   asks every enabled check's row lookup once per request (row_lookups.h),
 //   inside a later check's guarded insert where one can carry them.
 #include "policy/check.h"

@@ -1,8 +1,8 @@
 // NAME
 //   pipeline.cpp - the reference's chk_pol: order, short-circuits, FAILSAFE
 // DESCRIPTION
-//   The order of Pipeline::standard() is the reference's module order
-//   (core.md §4.2); distributed_origin, which the reference does not have,
+//   The order of Pipeline::standard() is the reference's module order;
+//   distributed_origin, which the reference does not have,
 //   runs after the lists and spamtrap so an abused account is stopped before
 //   greylisting and throttling count it.
 #include "policy/pipeline.h"

@@ -7,13 +7,14 @@
 //   if (auto v = attrs.get("sender")) ... // present, possibly empty
 // DESCRIPTION
 //   Splits one complete request into lines and each line at its first '='.
-//   Every line is read (the reference read only 20, core.md §3.2 / C5).
+//   Every line is read (the reference read only 20, and later lines
+//   overwrote other connections' memory).
 //   A trailing CR is stripped from each line (CRLF tolerance); lines
 //   without '=' are ignored. The text is read only up to its first NUL
-//   byte, as the reference's strlen() did (core.md §3.6).
+//   byte, as the reference's strlen() did.
 //
 //   Names are matched case-insensitively (ASCII), and when a name occurs
-//   more than once the last occurrence wins (core.md §3.3). Values are
+//   more than once the last occurrence wins. Values are
 //   returned exactly as sent: lower-casing, filtering and length caps are
 //   the Normalizer's business (normalizer.h).
 //

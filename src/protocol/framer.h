@@ -13,7 +13,7 @@
 //   A request is a run of attribute lines ended by an empty line. The
 //   terminator is an LF followed by an empty line, i.e. "\n\n"; a CR before
 //   either LF is tolerated ("\r\n\r\n", "\n\r\n", "\r\n\n"), unlike the
-//   reference, which only knew "\n\n" (core.md §3.1, C8). A request that is
+//   reference, which only knew "\n\n". A request that is
 //   nothing but the terminator ("\n\n") is a complete empty request; the
 //   reference needed a third byte before it saw it.
 //
@@ -24,7 +24,7 @@
 //
 //   The size of a request counts every byte up to and including the empty
 //   line. When the current request cannot end within max_bytes (default
-//   65536, core.md §3.1 / C7: the reference's limit was 1022), next()
+//   65536; the reference dropped requests over 1022 bytes silently), next()
 //   returns nothing and too_large() becomes true for good; later input is
 //   discarded. Requests that completed before it are still returned first.
 //

@@ -7,8 +7,7 @@
 //                         config.greylist_ipv6_prefix);
 // DESCRIPTION
 //   Produces exactly the strings the reference policyd stored in and
-//   looked up from MySQL, so existing databases keep matching
-//   (core.md §3.3-3.4, modules.md §1.1/§1.3; checklist C6, C30, C32):
+//   looked up from MySQL, so existing databases keep matching:
 //
 //   - Each value is first capped as the reference's 64-byte line row
 //     capped it: at 63 - len(name) bytes (sender 57, recipient 54,
@@ -18,7 +17,8 @@
 //     passed through the reference's extract() filter, which deletes every
 //     byte that is not an ASCII letter or digit or one of "@|.:_-/ ".
 //   - client_address is not filtered: queries bind it, so it is safe, and
-//     the reference stored it raw (core.md C4 is fixed by binding).
+//     the reference stored it raw (and pasted it into SQL unfiltered; bound
+//     parameters fix that).
 //   - An empty sender (or one that filters to nothing) becomes "<>"; an
 //     absent one stays "". SDOM and RDOM are what follows the last '@' of
 //     sender and recipient; without '@' they are empty.

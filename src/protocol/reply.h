@@ -4,8 +4,8 @@
 //   #include "protocol/reply.h"
 //   std::string wire = format_reply("action=dunno");   // "action=dunno\n\n"
 // DESCRIPTION
-//   A reply is one "action=..." line followed by an empty line
-//   (core.md §3.7). The caller passes the line without its line end; the
+//   A reply is one "action=..." line followed by an empty line.
+//   The caller passes the line without its line end; the
 //   returned string owns its bytes.
 #pragma once
 

@@ -15,7 +15,7 @@
 namespace policyd {
 
 struct Request {
-    // client_address: lower-cased, NOT character-filtered (reference §3.3),
+    // client_address: lower-cased, NOT character-filtered,
     // capped at 49 characters. Empty when the attribute is absent.
     std::string ip;
     // Literal netblock strings "a.b.c.%", "a.b.%.%", "a.%.%.%" derived from
@@ -43,7 +43,7 @@ struct Request {
     // where two long values sharing a prefix must never count as one.
     std::string sender_full;   // "<>" if empty; "" if absent
     std::string sasl_full;
-    // No protocol_state: no check looks at it (modules.md §1.2, Q33). No
+    // No protocol_state: no check looks at it. No
     // local parts: the reference computed them but no module read them.
 };
 

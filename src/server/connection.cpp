@@ -113,7 +113,7 @@ void Connection::read_requests() {
     bool peer_closed = false;
     if (!frame_input(kMaxInFlight, std::numeric_limits<std::size_t>::max(), peer_closed)) return;
     if (peer_closed)
-        drain();  // half-close: answer what was asked, then close (proto-25)
+        drain();  // half-close: answer what was asked, then close (tests/conformance proto-25)
     else
         update_reading();
 }

@@ -4,7 +4,7 @@
 //   #include "server/listener.h"
 //   int fd = bind_listener(config);   // throws StartupError
 // DESCRIPTION
-//   As the reference (core.md §1.8): getaddrinfo(BINDHOST, BINDPORT) and the
+//   As the reference: getaddrinfo(BINDHOST, BINDPORT) and the
 //   first address that binds wins, IPv4 or IPv6; an absent BINDHOST means
 //   every address. The socket is non-blocking and listening; the caller owns
 //   the descriptor. bind_metrics_listener does the same for METRICS_BIND

@@ -6,7 +6,7 @@
 //   PidFile pid(config.pidfile);    // still root, before chroot
 //   drop_privileges(config);        // chdir+chroot, groups, gid, uid
 // DESCRIPTION
-//   The reference's drop_privs (core.md §1.5-1.6) with its bugs fixed:
+//   The reference's drop_privs with its bugs fixed:
 //   supplementary groups are dropped, user and group names are accepted
 //   (resolved by the configuration), and the pid file is opened without
 //   following a symbolic link and only if it is a regular file with a single

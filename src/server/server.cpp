@@ -237,8 +237,9 @@ void Server::on_refusal_summary(evutil_socket_t, short, void* arg) {
     log_refusal_line(refusals, refusals.log.summary(RefusalLog::Clock::now()));
 }
 
-// Out of descriptors (EMFILE/ENFILE) must not kill the daemon (reference
-// C24): pause accepting for a second and let connections close meanwhile.
+// Out of descriptors (EMFILE/ENFILE) must not kill the daemon (in the
+// reference any accept() error but an abort exited it): pause accepting for
+// a second and let connections close meanwhile.
 void Server::on_accept_error(evconnlistener*, void* self) {
     auto* server = static_cast<Server*>(self);
     const int err = EVUTIL_SOCKET_ERROR();

@@ -9,11 +9,11 @@
 //   db::Session session(tool::batch_settings(*config, 600));
 //   if (!tool::connect(session, *config)) ...
 // DESCRIPTION
-//   The reference's cleanup and stats programs (core.md §8) start alike:
+//   The reference's cleanup and stats programs start alike:
 //   "-c FILE" on the command line (getopt ":c:"; the last -c wins; no other
 //   option, no other argument), the daemon's policyd.conf and its parser,
 //   the log sink of DAEMON (stdout when 0, else syslog with SYSLOG_FACILITY),
-//   never detaching, and the connect lines of core.md §6.1. Everything here
+//   never detaching, and the reference's connect lines. Everything here
 //   runs once, on the main thread, before the program's own work.
 #pragma once
 
@@ -45,7 +45,7 @@ std::optional<Config> start(const std::string& path, const char* ident, const st
 db::Settings batch_settings(const Config& config, int statement_timeout_s);
 
 // Connects, logging "connecting to mysql database: <MYSQLHOST>" and then
-// "connected.." or "mysql_real_connect(): <error>" (core.md §6.1). Returns
+// "connected.." or "mysql_real_connect(): <error>". Returns
 // whether the session is connected.
 bool connect(db::Session& session, const Config& config);
 

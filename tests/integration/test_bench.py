@@ -2,7 +2,8 @@
 
 Runs bench/policyd-bench (beside the daemon: $POLICYD_BENCH, else <dir of $POLICYD>/../bench/)
 briefly against a real daemon, and against small fake servers for the timeout and error paths
-and for other policy servers' spellings of their replies.
+and for other policy servers' spellings of their replies; and against a port where nothing
+listens.
 Checks what the report says, never how fast anything was: every JSON field is present, sent ==
 answered + timeouts + errors, the reply counts add up to answered, and the requests really
 reached the database (triplet rows, Questions).
@@ -276,6 +277,26 @@ def test_closed_connections_count_as_errors():
     r = bench_fake_server("hangup", "--requests", "6", "--connections", "2", "--timeout", "5")
     lib.eq(r["requests"]["answered"], 0, "answered")
     lib.eq(r["requests"]["errors"], 6, "errors: each request lost with its connection")
+
+
+def test_nothing_listening_fails_within_the_timeout():
+    # a port with no server: a clear message and a non-zero exit within --timeout, not a
+    # silent wait for ever (and with --idle-before, not the minute allowed for slow connects)
+    port = lib.free_port()
+    for extra in ([], ["--idle-before", "1"]):
+        started = time.monotonic()
+        try:
+            status, out, err = run_bench("127.0.0.1:%d" % port, "--requests", "5",
+                                         "--connections", "3", "--timeout", "1", *extra,
+                                         timeout=15)
+        except subprocess.TimeoutExpired:
+            raise lib.Failure("policyd-bench %s still waiting after 15 s" % extra)
+        elapsed = time.monotonic() - started
+        lib.ok(status != 0, "exit status %d %s" % (status, extra))
+        lib.ok(("cannot connect to 127.0.0.1:%d: Connection refused" % port) in err,
+               "message: %r" % err)
+        lib.ok(elapsed < 1 + 1 + 3, "gave up after %.1f s %s" % (elapsed, extra))
+        lib.eq(out, "", "no report")
 
 
 def test_bad_usage_exits_2():

@@ -111,7 +111,7 @@ def test_optin_tie_break_prefers_the_exact_address():
 
 
 def test_awl_threshold_counts_triplets_that_passed_before():
-    # AUTO_WHITELIST_NUMBER=2: two triplets of the host key must have passed before (Q9)
+    # AUTO_WHITELIST_NUMBER=2: two triplets of the host key must have passed before
     lib.sql("INSERT INTO triplet (_host,_from,_rcpt,_datenew,_datelast,_count) VALUES "
             "('198.51.100','p1@example.com','bob@example.org',UNIX_TIMESTAMP()-900,"
             "UNIX_TIMESTAMP()-900,1)")

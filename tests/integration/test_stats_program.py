@@ -1,7 +1,7 @@
 """tests/integration/test_stats_program.py - the 1.x stats program (stats/stats) against MariaDB.
 
 Known triplet and helo rows are loaded, stats runs with the test's policyd.conf, and its whole
-output is compared with the text the reference prints for them (spec core.md §8): the start
+output is compared with the text the reference prints for them: the start
 lines, each "<--" / title / "-->" header, and one "<col0>\\t->  <col1>" line per row, most first.
 The counts are chosen without ties, whose order the spec leaves to the server. Also: only the
 GREYLISTING and HELO_CHECK select the sections, the top lists stop at ten, and the exit

@@ -18,7 +18,7 @@ def decision_lines(daemon):
 
 
 def test_refused_message_does_not_let_its_other_recipients_through():
-    # reference T2: the instance was recorded before the decision, so the 2nd RCPT passed
+    # 1.x: the instance was recorded before the decision, so the 2nd RCPT passed
     with lib.Daemon(dict(ENVELOPE, SENDERMSGLIMIT=1)) as d:
         lib.eq(d.request({"instance": "m1"}), "action=dunno", "m1")
         lib.eq(d.request({"instance": "m2"}), QUOTA, "m2, first recipient")
@@ -31,7 +31,7 @@ def test_refused_message_does_not_let_its_other_recipients_through():
 
 
 def test_empty_instance_counts_every_request_as_a_message():
-    # reference T27: an empty instance froze the message counter
+    # 1.x: an empty instance froze the message counter
     with lib.Daemon(dict(ENVELOPE, SENDERMSGLIMIT=2)) as d:
         lib.eq(d.request({"instance": ""}), "action=dunno", "1st")
         lib.eq(d.request({"instance": ""}), "action=dunno", "2nd")
@@ -40,7 +40,7 @@ def test_empty_instance_counts_every_request_as_a_message():
 
 
 def test_sasl_refusal_flags_the_sasl_row():
-    # reference T3: the flag went to the row keyed on the envelope sender
+    # 1.x: the flag went to the row keyed on the envelope sender
     lib.sql("INSERT INTO throttle (_from,_count_max,_date) VALUES ('alice@example.com',50,"
             "UNIX_TIMESTAMP())")
     conf = {"GREYLISTING": 0, "SENDERTHROTTLE": 1, "SENDER_THROTTLE_HOST": 0,
@@ -55,7 +55,7 @@ def test_sasl_refusal_flags_the_sasl_row():
 
 
 def test_recipient_total_counts_every_delivery():
-    # reference T5: _count_tot grew only at window resets
+    # 1.x: _count_tot grew only at window resets
     with lib.Daemon({"GREYLISTING": 0, "RECIPIENTTHROTTLE": 1}) as d:
         for n in range(3):
             lib.eq(d.request({"instance": "m%d" % n}), "action=dunno", "delivery %d" % n)
@@ -63,7 +63,7 @@ def test_recipient_total_counts_every_delivery():
 
 
 def test_equal_priority_prefers_the_most_specific_row():
-    # reference T20: ties were arbitrary
+    # 1.x: ties were arbitrary
     for key in ("@example.com", "alice@example.com"):
         lib.sql("INSERT INTO throttle (_from,_count_max,_date,_priority) VALUES ('%s',10,"
                 "UNIX_TIMESTAMP(),3)" % key)
@@ -79,7 +79,7 @@ def test_equal_priority_prefers_the_most_specific_row():
 
 
 def test_repeated_autoblacklist_keeps_refusing():
-    # reference T24: the duplicate blacklist insert failed and FAILSAFE accepted the message
+    # 1.x: the duplicate blacklist insert failed and FAILSAFE accepted the message
     conf = dict(ENVELOPE, SENDERMSGLIMIT=1, SENDER_THROTTLE_AUTOBLACKLIST=1,
                 SENDER_THROTTLE_AUTOBLACKLIST_NUMBER=1)
     with lib.Daemon(conf) as d:
@@ -93,7 +93,7 @@ def test_repeated_autoblacklist_keeps_refusing():
 
 
 def test_saturated_totals_do_not_fail_the_request():
-    # reference T31: strict mode made the UPDATE fail (error 1264) on every request
+    # 1.x: strict mode made the UPDATE fail (error 1264) on every request
     lib.sql("INSERT INTO throttle (_from,_date,_count_tot,_rcpt_tot) VALUES "
             "('alice@example.com',UNIX_TIMESTAMP(),16777215,16777215)")
     with lib.Daemon(ENVELOPE) as d:

@@ -3,8 +3,7 @@
 Two daemon processes share one MariaDB; 60 connections to each send attempts for one
 throttle key at the same time, every attempt a new message (distinct instance).  The
 reference admitted 105 of 800 against a limit of 100 with four daemons and lost counts at
-new-key creation (spec throttle_cleanup_schema.md §5.2 RC1/RC2); here exactly the limit is
-admitted, and the row's counters equal what was admitted.  Covered: the sender message
+new-key creation (two daemons both inserting a new key); here exactly the limit is admitted, and the row's counters equal what was admitted.  Covered: the sender message
 count (fresh key, so the creation race too; then a window reset under the same load), the
 recipient throttle, and the sender quota by size.
 

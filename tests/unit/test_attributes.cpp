@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   Part of tests/unit/unit_tests (Catch2).
 // DESCRIPTION
-//   Line splitting and lookup of core.md §3.2-3.3 with our fixes: every
+//   The reference's line splitting and lookup, with our fixes: every
 //   line is read, CRs are stripped, names are case-insensitive, the last
 //   duplicate wins, the text ends at its first NUL.
 #include <catch2/catch.hpp>

@@ -2,7 +2,7 @@
 //   test_cleanup_tasks.cpp - the cleanup program's task list
 // DESCRIPTION
 //   Order, switches, cut-offs and the reference's exact "expiring ..."
-//   messages (spec throttle_cleanup_schema.md §6). What the deletes remove
+//   messages. What the deletes remove
 //   from a real database is in tests/integration/test_cleanup.py.
 #include <catch2/catch.hpp>
 
@@ -130,7 +130,7 @@ TEST_CASE("a zero age keeps the rows instead of deleting them all", "[cleanup]")
     CHECK(nth(tasks, 1).skipped == "TRIPLET_UNAUTH_TIMEOUT is 0");
     CHECK(nth(tasks, 5).skipped == "SENDER_INACTIVE_EXPIRE is 0");
     CHECK(nth(tasks, 7).skipped == "RECIPIENT_INACTIVE_EXPIRE is 0");
-    // the reference skipped instances too when SENDER_INACTIVE_EXPIRE=0 (T23)
+    // the reference skipped instances too when SENDER_INACTIVE_EXPIRE=0
     CHECK(nth(tasks, 6).skipped.empty());
 }
 

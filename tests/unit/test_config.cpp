@@ -3,9 +3,9 @@
 // SYNOPSIS
 //   tests/unit/unit_tests "[config]"
 // DESCRIPTION
-//   The reference's parsers (spec core.md §5.2 and §7.2, including the whole
-//   duration table), its line rules (§5.1), defaults of absent keys (§5.4),
-//   reply construction (§4.5), the fatal cases with their texts, our
+//   The reference's parsers (SYSLOG_FACILITY too, including the whole
+//   duration table), its line rules, defaults of absent keys,
+//   reply construction, the fatal cases with their texts, our
 //   deliberate differences (strict INT, UID/GID names, CONN_ACL, reply
 //   defaults, order-independent *_TEMP_REJECT), and the shipped policyd.conf.
 //   The shipped file is looked up in $srcdir (set by `make check`) or ".".
@@ -548,7 +548,7 @@ TEST_CASE("the shipped policyd.conf parses to the shipped values", "[config][shi
     CHECK(c.recipienttimelimit == 3600);
     CHECK(c.recipient_inactive_expire == 2678400);
 
-    // The shipped replies, spec core.md §4.5.
+    // The shipped replies.
     CHECK(c.greylist_reply == "action=defer_if_permit Policy rejection: Please try later.");
     CHECK(c.blacklist_reply == "action=defer_if_permit Policyd Rejection: Abuse. Go away.");
     CHECK(c.spamtrap_reply == "action=reject Policy rejection: Abuse. Go away.");

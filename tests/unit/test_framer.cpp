@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   Part of tests/unit/unit_tests (Catch2).
 // DESCRIPTION
-//   Framing rules of core.md §3.1/§3.6 as we decided them: "\n\n" with
+//   Framing rules as we decided them: "\n\n" with
 //   tolerated CRs ends a request, pipelined requests come out in order,
 //   bytes may arrive in any split, the size limit closes, NULs pass through.
 #include <catch2/catch.hpp>

@@ -3,8 +3,8 @@
 // DESCRIPTION
 //   The database side (triplets, counts, list writes) is covered by the
 //   conformance scenarios and tests/integration/test_greylist.py; these pin
-//   the reference's `state` rules (modules.md §3.11.1-2, Q22). The keys of
-//   auto-listing entries (list_key(), Q7) are tested in test_list_keys.cpp.
+//   the reference's `state` rules. The keys of
+//   auto-listing entries (list_key()) are tested in test_list_keys.cpp.
 #include <catch2/catch.hpp>
 
 #include "policy/checks/greylist.h"
@@ -32,7 +32,7 @@ TEST_CASE("training: TRAINING_MODE, policy_training rows, state 2", "[greylist]"
     CHECK(in_training(c, std::nullopt, 1));
     CHECK(in_training(c, std::nullopt, 3));
 
-    SECTION("any non-zero TRAINING_MODE trains (Q22)") {
+    SECTION("any non-zero TRAINING_MODE trains") {
         for (long mode : {1L, 2L, -1L}) {
             c.training_mode = mode;
             CHECK(in_training(c, std::nullopt, std::nullopt));

@@ -2,8 +2,8 @@
 //   test_list_keys.cpp - the key of an automatic white- or blacklist entry
 // DESCRIPTION
 //   list_key() decides what spamtrap, blacklist_helo, helo and greylist's
-//   auto-white/blacklisting write; the reference wrote "a.b.c.d.%" (Q1, Q7)
-//   or '' (Q4) in netblock mode.
+//   auto-white/blacklisting write; the reference wrote "a.b.c.d.%"
+//   or '' in netblock mode.
 #include <catch2/catch.hpp>
 
 #include "policy/checks/list_entries.h"

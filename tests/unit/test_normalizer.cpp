@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   Part of tests/unit/unit_tests (Catch2).
 // DESCRIPTION
-//   Every example table of core.md §3.3-3.4 and modules.md §1.1/§1.3, the
+//   The reference's sanitiser, GREYLIST_HOSTADDR and host-key examples, the
 //   conformance proto-* values, the per-attribute length caps, the "<>"
 //   rules and the netblock / host keys for every GREYLIST_HOSTADDR, and
 //   the IPv6 network key of GREYLIST_IPV6_PREFIX.
@@ -29,7 +29,7 @@ std::string sender_of(const std::string& value) { return norm("sender=" + value)
 
 }  // namespace
 
-TEST_CASE("the sanitiser examples of core.md §3.3", "[normalizer]")
+TEST_CASE("the reference's sanitiser examples of request values", "[normalizer]")
 {
     CHECK(sender_of("Alice+Tag'; DROP--@Ex-ample.COM") == "alicetag drop--@ex-ample.com");
     CHECK(norm("sasl_username=User.Name+x").sasl == "user.namex");
@@ -41,7 +41,7 @@ TEST_CASE("the sanitiser examples of core.md §3.3", "[normalizer]")
     CHECK(r.sdom.empty());  // the '@' fell past column 63
 }
 
-TEST_CASE("the sanitiser examples of modules.md §1.1", "[normalizer]")
+TEST_CASE("the reference's sanitiser examples of module keys", "[normalizer]")
 {
     CHECK(sender_of("User+Tag@Example.COM") == "usertag@example.com");
     CHECK(norm("helo_name=[192.0.2.10]").helo == "192.0.2.10");
@@ -157,7 +157,7 @@ TEST_CASE("addresses split at the last '@'", "[normalizer]")
     CHECK(trailing.rdom.empty());
 }
 
-TEST_CASE("GREYLIST_HOSTADDR table of modules.md §1.3", "[normalizer]")
+TEST_CASE("the reference's GREYLIST_HOSTADDR table", "[normalizer]")
 {
     struct Row {
         int h;
@@ -180,7 +180,7 @@ TEST_CASE("GREYLIST_HOSTADDR table of modules.md §1.3", "[normalizer]")
     }
 }
 
-TEST_CASE("GHOST table of core.md §3.4", "[normalizer]")
+TEST_CASE("the reference's greylist host key table", "[normalizer]")
 {
     CHECK(norm("client_address=10.1.2.3", 3).ghost == "10.1.2");
     CHECK(norm("client_address=10.1.2.3", 4).ghost == "10.1.2.3");

@@ -2,7 +2,7 @@
 //   test_pipeline.cpp - order, short-circuits, pass hand-over and FAILSAFE
 // DESCRIPTION
 //   Scripted checks stand in for the real ones, so these tests pin the
-//   pipeline's own rules (reference core.md §4, §6.5) without a database;
+//   pipeline's own rules without a database;
 //   the session is never connected because the scripted checks do not use it.
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 //   test_stats_report.cpp - the stats program's sections and row format
 // DESCRIPTION
 //   Which sections GREYLISTING and HELO_CHECK select, in the reference's
-//   order and words (spec core.md §8), and the "<col0>\t->  <col1>" row
+//   order and words, and the "<col0>\t->  <col1>" row
 //   line. What the statements return from real tables, printed byte for
 //   byte, is in tests/integration/test_stats_program.py.
 #include <catch2/catch.hpp>

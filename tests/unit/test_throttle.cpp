@@ -42,7 +42,7 @@ TEST_CASE("message size reads like atol and fits the quota column", "[throttle]"
 }
 
 TEST_CASE("the window is over strictly after date + time limit", "[throttle]") {
-    CHECK_FALSE(window_expired(1000, 900, 100));  // covers tl+1 seconds (T11)
+    CHECK_FALSE(window_expired(1000, 900, 100));  // covers tl+1 seconds
     CHECK(window_expired(1001, 900, 100));
     CHECK(window_expired(901, 900, 0));
     CHECK_FALSE(window_expired(900, 900, 0));

@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   #include "policy/checks/blacklist_helo.h"
 // DESCRIPTION
-//   The reference's blacklist_helo.c (modules.md §3.6) with the user's
+//   The reference's blacklist_helo.c with the user's
 //   README wildcards: a blacklist_helo row matches when the HELO, or the
 //   HELO in brackets, matches it, '%' being the only wildcard. A hit writes
 //   the client (or its /24, BLACKLIST_NETBLOCK) into the blacklist with

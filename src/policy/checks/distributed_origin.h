@@ -5,7 +5,7 @@
 //   std::string key = distributed_origin_key(request, config.distributed_origin_keys);
 //   std::string origin = distributed_origin_of(request.ip, config.distributed_origin_netblock == 1);
 // DESCRIPTION
-//   Ours, not the reference's (spec brief 000): an account that sends from
+//   Ours, not the reference's: an account that sends from
 //   many different client addresses within a short time is a stolen account
 //   used by a botnet. Every request records its (key, origin) pair; once a
 //   key has more than DISTRIBUTED_ORIGIN_LIMIT distinct origins seen within

@@ -23,7 +23,7 @@
 //
 //   Concurrency of those counts: each COUNT is a plain read after our
 //   triplet statement has committed, so it sees every triplet committed by
-//   any daemon at that moment, including ours (reference Q32). Two daemons
+//   any daemon at that moment, including ours. Two daemons
 //   counting at once may both see the threshold met and both list the host
 //   (the list INSERT is idempotent, the DELETE too), or a triplet committed
 //   between the count and the DELETE is removed with the others. Neither
@@ -44,7 +44,7 @@ namespace {
 // (_datenew), ?2 NOW (_datelast), ?3 host, ?4 from, ?5 rcpt; then ?6 ?7 the
 // latest _datenew that may pass (NOW - TRIPLET_TIME, or anything in
 // training). _count saturates at its column maximum instead of failing
-// (reference Q31).
+// under strict SQL mode, which made every later delivery a bypass in 1.x.
 const std::string kTripletInto = "INSERT INTO triplet (_datenew,_datelast,_host,_from,_rcpt,_count)";
 const std::string kTripletValues = "?,?,?,?,?,0";
 const std::string kTripletUpdate =
@@ -58,7 +58,7 @@ const std::string kTooEarly =
     "SELECT _datenew > ? FROM triplet WHERE _host=? AND _from=? AND _rcpt=?";
 
 // Highest priority first; on a tie the exact address beats @domain, then
-// opt-in beats opt-out (the reference left ties to the server, Q23).
+// opt-in beats opt-out (the reference left ties to the server).
 const std::string kPolicy =
     "SELECT _optin FROM policy WHERE _rcpt IN (?,?) "
     "ORDER BY _priority DESC, _rcpt = ? DESC, _optin DESC LIMIT 1";
@@ -73,11 +73,11 @@ const std::string kNeverPassed = "SELECT COUNT(*) FROM triplet WHERE _host=? AND
 
 // AWL: triplets of the host key that had passed before this request (ours
 // has just been counted, so it needs a count above 1): the reference's
-// count, taken before its UPDATE (Q9).
+// count, taken before its UPDATE.
 const std::string kPassedBefore =
     "SELECT COUNT(*) FROM triplet WHERE _host=? AND _count > IF(_from=? AND _rcpt=?, 1, 0)";
 
-// Every triplet of the host key goes once it is listed (reference Q8).
+// Every triplet of the host key goes once it is listed.
 const std::string kForgetHost = "DELETE FROM triplet WHERE _host=?";
 
 long long pass_bound(const CheckContext& ctx, bool training) {
@@ -109,7 +109,7 @@ long long training_rows(CheckContext& ctx) {
 
 // Lists the host (whitelist for AWL, blacklist for ABL) and, once that is
 // written, forgets its triplets; logs "greylist=<token>, ..., expire=<e>".
-// Failed writes are logged and keep the verdict (reference Q11); the
+// Failed writes are logged and keep the verdict; the
 // triplets stay when the entry could not be written, so nothing is lost.
 void list_host(CheckContext& ctx, ListTable table, bool netblock, const char* description,
                long duration, std::string_view token) {
@@ -126,7 +126,7 @@ Decision new_triplet(CheckContext& ctx, bool training) {
     const Config& c = ctx.config;
     if (c.auto_black_listing == 1 &&
         ctx.db.query_int(kNeverPassed, {ctx.request.ghost}) >= c.auto_blacklist_number) {
-        // Even in training, and answered with the greylist text (Q21).
+        // Even in training, and answered with the greylist text.
         list_host(ctx, ListTable::Blacklist, c.blacklist_netblock == 1, "# autoblacklisted",
                   c.auto_blacklist_expire, "greylist=abl");
         return Decision::GreyDefer;
@@ -139,7 +139,7 @@ Decision passed_triplet(CheckContext& ctx, bool training) {
     const Config& c = ctx.config;
     const Request& r = ctx.request;
     // NUMBER=1 whitelists on the first pass without counting; k >= 2 needs
-    // k triplets that passed before this one (the reference's off-by-one, Q9).
+    // k triplets that passed before this one (the reference's off-by-one).
     if (c.auto_white_listing == 1 &&
         (c.auto_whitelist_number <= 1 ||
          ctx.db.query_int(kPassedBefore, {r.ghost, r.sender, r.rcpt}) >= c.auto_whitelist_number)) {

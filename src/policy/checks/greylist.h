@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   #include "policy/checks/greylist.h"
 // DESCRIPTION
-//   The reference's greylist.c (modules.md §3.11): a new triplet is
+//   The reference's greylist.c: a new triplet is
 //   deferred, a retry before TRIPLET_TIME is deferred again (abuse), a later
 //   retry passes and counts the delivery. The triplet row is keyed on
 //   GHOST (GREYLIST_HOSTADDR octets), SENDER and RCPT.
@@ -48,7 +48,7 @@ bool opted_out(const Config& config, std::optional<long long> optin);
 // greylisted. `training_rows`: live policy_training rows for the recipient,
 // nullopt when TRAINING_POLICY_TIMEOUT is 0 (no lookup). Any non-zero
 // TRAINING_MODE trains (the reference passed silently for values other
-// than 1, Q22); a state of 2 (_optin=2, OPTINOUTALL=2) trains unless the
+// than 1); a state of 2 (_optin=2, OPTINOUTALL=2) trains unless the
 // policy_training lookup replaced it, as in the reference.
 bool in_training(const Config& config, std::optional<long long> optin,
                  std::optional<long long> training_rows);

@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   #include "policy/checks/helo.h"
 // DESCRIPTION
-//   The reference's helo.c (modules.md §3.10): every HELO a client address
+//   The reference's helo.c: every HELO a client address
 //   uses is recorded in `helo` for HELO_AUTO_EXPIRE. A client that already
 //   has HELO_MAX_COUNT (or more) HELOs on record when it sends a request
 //   with a non-empty HELO is abusive: its address goes into the blacklist

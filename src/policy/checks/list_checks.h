@@ -7,8 +7,7 @@
 //   checks.push_back(std::make_unique<WhitelistCheck>());
 //   checks.push_back(std::make_unique<ListLookupCheck>(kBlacklistSender));
 // DESCRIPTION
-//   The reference's whitelist.c and blacklist.c (modules.md §3.2-3.5,
-//   §3.7-3.8) are six copies of one lookup: "does a live row of this table
+//   The reference's whitelist.c and blacklist.c are six copies of one lookup: "does a live row of this table
 //   match this request?" - a hit ends the request with ACCEPT (token
 //   <name>=update) or the blacklist reply (token <name>=block). They differ
 //   only in data: the switches, the table, the match condition and the
@@ -22,16 +21,17 @@
 //     a.b.c.% / a.b.%.% / a.%.%.% (address_candidates(); '%' is not a
 //     wildcard there), or (ours) a CIDR row "203.0.113.0/24",
 //     "2001:db8:aa::/48" holding the address: the table's generated _cidr
-//     column is one of network_candidates() (docs/LISTS.md). Both in one
+//     column is one of network_candidates(), for the prefix lengths the
+//     table's CIDR rows use (cidr_lengths.h; docs/LISTS.md). Both in one
 //     condition, which the server answers by merging the two indexes.
 //   - sender lists: the full sender or "@domain" (sender_candidates()).
 //   - dnsname lists: "client_name LIKE row", the row being the pattern
 //     ('%' any run, '_' one character); client_name "unknown" is never
 //     looked up.
 //   Fixes: a row whose _expire is non-zero and past never matches
-//   (not_expired()); a blank row no longer matches IPv6 clients (Q5);
+//   (not_expired()); a blank row no longer matches IPv6 clients;
 //   WHITELISTNULL whitelists the null sender "<>" only, not every
-//   two-character sender (Q17).
+//   two-character sender.
 //
 //   One round trip for all of them: each list is a RowLookup (check.h),
 //   which the context asks together with the other enabled checks' in one
@@ -47,6 +47,7 @@
 
 #include "db/session.h"
 #include "policy/check.h"
+#include "policy/checks/cidr_lengths.h"
 
 namespace policyd {
 
@@ -54,14 +55,15 @@ namespace policyd {
 // constants (below) that outlive every check built from them.
 struct ListSpec {
     std::string_view name;            // module token: <name>=update|block|bypass|failed
-    bool (*enabled)(const Config&);   // the reference's switches, nested as in chk_pol (Q18)
+    bool (*enabled)(const Config&);   // the reference's switches, nested as in chk_pol
     const char* table;
     const char* match;                // condition on a row; its '?' are bound to keys()
     // The request values for `match`; empty when the request cannot match
     // (no lookup at all).
     std::vector<db::Param> (*keys)(const Request&);
     Decision on_match;                // Accept (whitelists) or Blacklist
-    bool cidr_rows = false;           // the table has _cidr: CIDR rows match too
+    // The table has _cidr (CIDR rows match too): the lengths its rows use.
+    CidrLengths* cidr_lengths = nullptr;
 };
 
 extern const ListSpec kWhitelist;

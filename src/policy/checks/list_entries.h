@@ -18,15 +18,15 @@
 //   - add_list_entry(): one atomic INSERT ... ON DUPLICATE KEY UPDATE, so a
 //     repeat or a concurrent insert by another daemon is never an error;
 //     a permanent entry stays permanent, otherwise the later expiry wins.
-//     Descriptions are cut to the column's 60 characters (reference Q12).
+//     Descriptions are cut to the column's 60 characters.
 //   - address_candidates()/sender_candidates(): the literal keys the
 //     reference compares (IP, a.b.c.%, a.b.%.%, a.%.%.%; @domain, address),
 //     and recipient_candidates() for the recipient side of rcpt_acl.
 //   - network_candidates(): the _cidr keys of every network that holds
 //     the client, which CIDR rows of the IP lists match (ours).
 //   - list_key(), list_client(), blacklist_client(): the key an automatic
-//     entry is written under, host or netblock, and never '' (reference
-//     Q1, Q4, Q7), and the write of that entry.
+//     entry is written under, host or netblock, and never '' (the
+//     reference's '' matched every IPv6 client), and the write of that entry.
 //   - after_decision(): a write whose failure must not change a verdict.
 #pragma once
 
@@ -36,6 +36,7 @@
 
 #include "db/session.h"
 #include "policy/check.h"
+#include "policy/checks/cidr_lengths.h"
 
 namespace policyd {
 
@@ -54,7 +55,7 @@ void add_list_entry(CheckContext& ctx, ListTable table, const std::string& key,
 // Runs `write`, which follows a decision already taken (spamtrap, HELO
 // abuse, auto-white/blacklisting, a throttle's abuse flag or instance
 // release, ...): a db::Error is logged as "warning: could not <what>: ..."
-// and does not change the verdict (reference Q11, T24 turned such
+// and does not change the verdict (the reference turned some such
 // failures into an accept). Returns whether the
 // write succeeded, so a caller can skip what only makes sense after it.
 bool after_decision(CheckContext& ctx, const std::string& what,
@@ -69,21 +70,24 @@ bool add_list_entry_after_decision(CheckContext& ctx, ListTable table, const std
 // or for IPv6 NET6, the GREYLIST_IPV6_PREFIX network as a CIDR row
 // ("2001:db8:1:2::/64"); where there is neither (GREYLIST_HOSTADDR < 3,
 // GREYLIST_IPV6_PREFIX 128) it is the address itself. The reference wrote
-// "a.b.c.d.%" or "<ipv6>.%" (never matched, Q1, Q7) or '' (matched every
-// IPv6 client, Q4).
+// "a.b.c.d.%" or "<ipv6>.%" (never matched) or '' (matched every
+// IPv6 client).
 std::string list_key(const Request& request, bool netblock);
 
 // IP and its netblock strings, always four values for one prepared
 // statement "IN (?,?,?,?)": unset netblocks repeat the IP instead of the
-// reference's '' (which made a blank row match every IPv6 client, Q5).
+// reference's '' (which made a blank row match every IPv6 client).
 std::vector<db::Param> address_candidates(const Request& request);
 
-// The whitelist/blacklist _cidr keys (Cidr::key(), DATABASE.mysql) of
-// every network holding the client address, one per prefix length: 33
-// for IPv4 (/32 ... /0), 129 for IPv6; none when client_address is not an
+// The whitelist/blacklist _cidr keys (Cidr::key(), DATABASE.mysql) of the
+// networks holding the client address, longest first, one for each
+// prefix length of its family in `lengths` (CidrLengths::index()) and,
+// for IPv6, GREYLIST_IPV6_PREFIX `ipv6_prefix` when below 128 (the
+// daemon's own netblock entries); none when client_address is not an
 // address. A CIDR row matches when its key is among them: an indexed "IN"
 // instead of a scan of every row for "contains".
-std::vector<db::Param> network_candidates(const Request& request);
+std::vector<db::Param> network_candidates(const Request& request, const CidrLengths::Set& lengths,
+                                          int ipv6_prefix);
 
 // "@domain" and the full sender, for "IN (?,?)". The null sender offers
 // "@" and "<>", as in the reference.

@@ -4,20 +4,20 @@
 //   #include "policy/checks/rcpt_acl.h"
 //   checks.push_back(std::make_unique<RcptAclCheck>());
 // DESCRIPTION
-//   The reference's rcpt_acl.c (modules.md §3.1), the first check of the
+//   The reference's rcpt_acl.c, the first check of the
 //   chain. A rcpt_acl row pairs a sender (address or @domain; "<>" for
 //   bounces) with a recipient (address or @domain). Of the matching rows the
 //   one with the highest _priority decides, by the first character of
 //   _wblist, compared case-sensitively:
 //   - 'w': ACCEPT. Logged only as the reference's unconditional line
 //     "DEBUG: fd: <fd> rcpt_acl whitelist found: <SDOM>/<SENDER> -> <RCPT>/<RDOM>"
-//     (no rcpt= line, Q16); nothing else runs, not even the blacklists.
+//     (no rcpt= line); nothing else runs, not even the blacklists.
 //   - 'b': the blacklist reply, token rcpt_acl=block.
 //   - anything else: no opinion.
 //   The table has no _expire column.
 //
 //   Difference from the reference: equal priorities were decided by
-//   storage order (Q23). Here the more exact row wins: exact recipient
+//   storage order. Here the more exact row wins: exact recipient
 //   before @domain recipient, then exact sender before @domain sender
 //   (deciding_acl_row()).
 #pragma once

@@ -4,8 +4,8 @@
 //   Differences from the reference, on purpose: an IPv6 client (or any
 //   client without a NET3 string) is blacklisted under its own address in
 //   netblock mode, where the reference wrote '' and so blacklisted every
-//   IPv6 client (Q4); the description is cut to the column (Q12) and a
-//   failed or repeated blacklist write keeps the reject (Q10, Q11).
+//   IPv6 client; the description is cut to the column and a
+//   failed or repeated blacklist write keeps the reject.
 #include "policy/checks/spamtrap.h"
 
 #include "policy/checks/list_entries.h"

@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   #include "policy/checks/spamtrap.h"
 // DESCRIPTION
-//   The reference's spamtrap.c (modules.md §3.9): a recipient listed in
+//   The reference's spamtrap.c: a recipient listed in
 //   spamtrap with _active=1 (exact address) gets the spamtrap reply, and
 //   the client (or its /24, BLACKLIST_NETBLOCK) goes into the blacklist
 //   with SPAMTRAP_AUTO_EXPIRE, which takes effect while BLACKLISTING==1.

@@ -10,13 +10,13 @@
 // DESCRIPTION
 //   Both throttles keep one row per key with a fixed window (_date,
 //   _time_limit), counters and limits where a stored 0 means "the
-//   policyd.conf default" (spec throttle_cleanup_schema.md §3.4, §4). The
+//   policyd.conf default". The
 //   rules they share live here once:
 //   - the window arithmetic, in C++ (window_expired) for the log line and
 //     in SQL (window_expired_sql) for the decision; the reference's strict
 //     "NOW > _date + _time_limit";
 //   - effective limits (effective, effective_sql) and the column ranges
-//     counters saturate at (kMediumMax, kIntMax; reference T31);
+//     counters saturate at (kMediumMax, kIntMax);
 //   - the threshold percentages and the a|w|p letter of update(<a|w|p>);
 //   - NamedSql: statements that use one value several times are written
 //     with :name placeholders and bound by name, so the long conditional
@@ -57,7 +57,7 @@ long long clamp_column(long long v, long long max);
 // Column i of a fetched row as a number; NULL reads as 0.
 long long row_number(const db::Row& row, std::size_t i);
 
-// The stored limit, or the config default when it is 0 (reference T8).
+// The stored limit, or the config default when it is 0.
 long long effective(long long stored, long long config_default);
 
 // The request's size as the reference's atol(SIZE), clamped to 0..kIntMax:
@@ -82,7 +82,7 @@ std::string decision_sql(const std::string& admit);
 // "<column> = IF(_abuse_cur = 0, IF(<expired>, <reset>, LEAST(<column> +
 // <step>, <max>)), <column>)": a window counter, counted only when
 // decision_sql() admitted, restarted by a new window, saturating at the
-// column maximum (reference T31).
+// column maximum.
 std::string admitted_counter_sql(const std::string& column, const std::string& reset,
                                  const std::string& step, long long max);
 
@@ -98,7 +98,7 @@ std::string window_start_sql();
 std::string effective_sql(const std::string& column, const std::string& name);
 
 // cur/max*100 truncated, as the reference; a zero max counts as 100 %
-// (the reference divided by zero, T29).
+// (the reference divided by zero).
 long long percent(long long cur, long long max);
 
 // The attribute letter of update(<x>) for the largest percentage.

@@ -7,7 +7,7 @@
 //   _count_cur is below the effective maximum), or resets the window and
 //   counts, or only sets the abuse flag; RETURNING the row as it left it.
 //   Unlike the reference, an admitted delivery also counts in _count_tot
-//   (T5), and the abuse flag is part of the refusal itself, so it cannot
+//   (the reference's grew only at window resets), and the abuse flag is part of the refusal itself, so it cannot
 //   fail separately and turn the refusal into a FAILSAFE accept.
 //
 //   The log line is computed from the returned row: an admission has just

@@ -4,7 +4,7 @@
 // SYNOPSIS
 //   #include "policy/checks/throttle_recipient.h"
 // DESCRIPTION
-//   The reference's throttle_rcpt.c (spec throttle_cleanup_schema.md §4):
+//   The reference's throttle_rcpt.c:
 //   one row per recipient address (exact, lower-cased), every request that
 //   reaches it counts as one delivery. A new recipient gets a row with
 //   RECIPIENTMSGLIMIT / RECIPIENTTIMELIMIT; a stored 0 means that default.

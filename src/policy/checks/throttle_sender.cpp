@@ -5,21 +5,22 @@
 //   of a message):
 //   1. one SELECT picks the row: the highest _priority among the mode's
 //      candidates, ties going to the most specific key (address before
-//      @domain, IP before a.b.c.% before a.b.%.% ...; reference T20 left
+//      @domain, IP before a.b.c.% before a.b.%.% ...; the reference left
 //      ties open), and says whether the request's instance was already
 //      admitted (inc = 0: a further recipient of a counted message); an
-//      empty instance is a new message every time (T27);
+//      empty instance is a new message every time;
 //   2. a size at or over the effective _mail_size is refused before
-//      anything is counted (reference B; no row is created for a new key);
+//      anything is counted (as in the reference; no row is created for a new key);
 //   3. the decision statement (throttle_common.h) on that row, or on the
 //      new key's row when there was none: creates it with the config
 //      defaults (admitted), or admits and counts, or resets the window and
 //      counts, or sets _abuse_cur (refused; on the row that refused, also
-//      in SASL mode: T3), and returns the row;
+//      in SASL mode, where the reference flagged the envelope sender's
+//      row), and returns the row;
 //   4. admitted: the first admitted request of an instance records it, so
 //      the message's further recipients do not count it again. A refused
 //      message is never recorded, so its further recipients are judged as
-//      a new message (fixes the reference's bypass T2). Recipients of one
+//      a new message (the reference let them pass). Recipients of one
 //      message come one after the other from one smtpd, so nothing else
 //      decides on the same instance between 1 and 4; if recording fails,
 //      the next recipient counts the message once more (never fewer);
@@ -90,7 +91,7 @@ std::optional<Key> throttle_key(const Config& c, const Request& r) {
         candidates.resize(4, candidates.back());
         return Key{Mode::Envelope, r.sender, std::move(candidates)};
     }
-    return std::nullopt;  // SASL mode without a username, envelope off (T7)
+    return std::nullopt;  // SASL mode without a username, envelope off
 }
 
 // The columns of a SenderRow, in the order parse_row() reads them.

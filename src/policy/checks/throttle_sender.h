@@ -5,7 +5,7 @@
 //   #include "policy/checks/throttle_sender.h"
 // DESCRIPTION
 //   The reference's throttle.c with throttle_host.c, throttle_sasl.c and
-//   throttle_from.c (spec throttle_cleanup_schema.md §3). One key per
+//   throttle_from.c. One key per
 //   request, chosen by mode:
 //   - HOST (SENDER_THROTTLE_HOST=1): the client address or one of its
 //     netblock rows (a.b.c.%, a.b.%.%, a.%.%.%), highest _priority first;
