@@ -39,7 +39,8 @@
 #
 # Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (100), BENCH_ROUNDS (2), BENCH_FLUSH ("1 2"),
 #              BENCH_MIXES (new retry throttled throttled-admit all-modules), BENCH_RETRY_POOL (1000),
-#              BENCH_MARIADB_PORT (13326, or a free port if taken).
+#              BENCH_MARIADB_PORT (13326, or a free port if taken),
+#              BENCH_LIST_FORM, BENCH_LIST_ROWS (the list rows, see bench-lib.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -178,7 +179,7 @@ run_one() {  # flush mix server round
       --requests "$pool" --connections "$connections" --json >"$runs/$tag.seed2.json"
   fi
   "$bench" "127.0.0.1:$port" --mix "$load_mix" --no-seed --run-id "$run_id" --retry-pool "$pool" \
-    --duration "$seconds" --connections "$connections" --config "$conf" \
+    "${bench_prefixes[@]}" --duration "$seconds" --connections "$connections" --config "$conf" \
     --watch-pid "$server_pid" --watch-pid "$mariadb_pid" --json >"$runs/$tag.json"
   stop_server
 }

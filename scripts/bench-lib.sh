@@ -9,7 +9,14 @@
 #   bench_mix_of MIX           the policyd-bench --mix of a bench mix (all-modules: retry,
 #                              throttled-admit: throttled)
 #   bench_reset_db             a fresh $MARIADB_DB with the whitelist row 203.0.113.% and the
-#                              blacklist row 192.0.2.% the whitelisted/blacklisted mixes use
+#                              blacklist row 192.0.2.% the whitelisted/blacklisted mixes use, in
+#                              the form of $BENCH_LIST_FORM: octets (those), cidr (203.0.113.0/24,
+#                              192.0.2.0/24) or cidr6 (2001:db8:77::/48, 2001:db8:66::/48, with
+#                              bench_prefixes giving those mixes their clients there); and
+#                              $BENCH_LIST_ROWS (0..65535, default 0) rows of each kind in both
+#                              lists (addresses, a.b.c.% strings, IPv4 and IPv6 networks) that
+#                              hold no client of policyd-bench
+#   bench_prefixes             the policyd-bench arguments of $BENCH_LIST_FORM (an array)
 #   bench_policyd_conf FILE PORT MIX   policyd.conf for the private database, PORT, TRIPLET_TIME=0
 #                              (so seeded retry triplets pass) and MIX's switches (below)
 #   bench_mariadb_start        start (or re-check) the private MariaDB of $WORKDIR/$MARIADB_PORT
@@ -87,11 +94,36 @@ bench_mix_of() {
   esac
 }
 
+bench_list_rows=${BENCH_LIST_ROWS:-0}
+case $bench_list_rows in
+  ''|*[!0-9]*) echo "bench: BENCH_LIST_ROWS must be a number 0..65535" >&2; exit 1 ;;
+esac
+[ "$bench_list_rows" -le 65535 ] || { echo "bench: BENCH_LIST_ROWS must be at most 65535" >&2; exit 1; }
+case ${BENCH_LIST_FORM:-octets} in
+  octets) bench_white_row=203.0.113.% bench_black_row=192.0.2.% bench_prefixes=() ;;
+  cidr) bench_white_row=203.0.113.0/24 bench_black_row=192.0.2.0/24 bench_prefixes=() ;;
+  cidr6) bench_white_row=2001:db8:77::/48 bench_black_row=2001:db8:66::/48
+         bench_prefixes=(--whitelisted-prefix 2001:db8:77 --blacklisted-prefix 2001:db8:66) ;;
+  *) echo "bench: BENCH_LIST_FORM must be octets, cidr or cidr6" >&2; exit 1 ;;
+esac
+
 bench_reset_db() {
+  local table
   "$repo/scripts/mariadb.sh" reset >/dev/null
   "$repo/scripts/mariadb.sh" sql -e "
-    INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('203.0.113.%','policyd-bench',0);
-    INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('192.0.2.%','policyd-bench',0);"
+    INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('$bench_white_row','policyd-bench',0);
+    INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('$bench_black_row','policyd-bench',0);"
+  [ "$bench_list_rows" -gt 0 ] || return 0
+  for table in whitelist blacklist; do
+    # in 10.0.0.0/8, 172.16.0.0/12 and 2001:db8:ff::/48, where policyd-bench has no clients
+    "$repo/scripts/mariadb.sh" sql -e "
+      INSERT INTO $table (_$table,_description,_expire)
+        SELECT CONCAT('10.', seq DIV 256, '.', seq % 256, '.1'), 'filler', 0 FROM seq_1_to_$bench_list_rows
+        UNION ALL SELECT CONCAT('10.', seq DIV 256, '.', seq % 256, '.%'), 'filler', 0 FROM seq_1_to_$bench_list_rows
+        UNION ALL SELECT CONCAT('172.', 16 + seq DIV 4096, '.', seq DIV 16 % 256, '.', seq % 16 * 16, '/28'), 'filler', 0 FROM seq_1_to_$bench_list_rows
+        UNION ALL SELECT CONCAT('2001:db8:ff:', HEX(seq), '::/64'), 'filler', 0 FROM seq_1_to_$bench_list_rows;
+      ANALYZE TABLE $table;" >/dev/null
+  done
 }
 
 bench_policyd_conf() {  # file port mix

@@ -9,7 +9,8 @@
 # For every mix:
 #   1. a fresh database policyd_bench in a private MariaDB (scripts/mariadb.sh; WORKDIR
 #      BUILDDIR/work/bench/mariadb, port $BENCH_MARIADB_PORT or a free one), with the whitelist
-#      row 203.0.113.% and the blacklist row 192.0.2.% the whitelisted/blacklisted mixes use;
+#      row 203.0.113.% and the blacklist row 192.0.2.% the whitelisted/blacklisted mixes use
+#      (or their CIDR forms, and more rows: BENCH_LIST_FORM, BENCH_LIST_ROWS in bench-lib.sh);
 #   2. policyd.conf = the repo's shipped policyd.conf with the private database, a free port,
 #      TRIPLET_TIME=0 (so the seeded retry triplets pass) and the mix's own switches
 #      (blacklisted: BLACKLISTING=1, throttled: SENDERTHROTTLE=1 GREYLISTING=0);
@@ -31,7 +32,8 @@
 #
 # Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (100), BENCH_MIXES (all seven),
 #              BENCH_LOAD (0.5: the paced run's fraction of the saturation throughput),
-#              BENCH_MARIADB_PORT (13326, or a free port if taken).
+#              BENCH_MARIADB_PORT (13326, or a free port if taken),
+#              BENCH_LIST_FORM (octets, cidr, cidr6), BENCH_LIST_ROWS (0..65535; 0).
 set -euo pipefail
 
 # With a baseline or peers: scripts/bench-compare.sh (alternating runs of several servers).
@@ -76,17 +78,17 @@ for mix in $mixes; do
   daemon_pid=$!
   wait_listening "$port" "$daemon_pid" || { cat "$out/$mix.daemon.log" >&2; echo "bench.sh: policyd did not start" >&2; exit 1; }
   mariadb_pid=$(cat "$WORKDIR/mariadbd.pid")
-  "$bench" "127.0.0.1:$port" --mix "$(bench_mix_of "$mix")" --duration "$seconds" --connections "$connections" \
+  "$bench" "127.0.0.1:$port" --mix "$(bench_mix_of "$mix")" "${bench_prefixes[@]}" --duration "$seconds" --connections "$connections" \
     --config "$conf" --watch-pid "$daemon_pid" --watch-pid "$mariadb_pid" --json >"$out/$mix.daemon.json"
   rate=$(python3 -c 'import json,sys; print(max(1, round(json.load(open(sys.argv[1]))["requests_per_second"] * float(sys.argv[2]))))' \
     "$out/$mix.daemon.json" "$load")
-  "$bench" "127.0.0.1:$port" --mix "$(bench_mix_of "$mix")" --duration "$seconds" --connections "$connections" \
+  "$bench" "127.0.0.1:$port" --mix "$(bench_mix_of "$mix")" "${bench_prefixes[@]}" --duration "$seconds" --connections "$connections" \
     --rate "$rate" --json >"$out/$mix.paced.json"
   kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=
 
-  "$bench" --db-floor --config "$conf" --mix "$(bench_mix_of "$mix")" --duration "$seconds" \
+  "$bench" --db-floor --config "$conf" --mix "$(bench_mix_of "$mix")" "${bench_prefixes[@]}" --duration "$seconds" \
     --connections "$connections" --watch-pid "$mariadb_pid" --json >"$out/$mix.floor.json"
-  "$bench" --db-floor --config "$conf" --mix "$(bench_mix_of "$mix")" --duration "$seconds" \
+  "$bench" --db-floor --config "$conf" --mix "$(bench_mix_of "$mix")" "${bench_prefixes[@]}" --duration "$seconds" \
     --connections "$workers" --watch-pid "$mariadb_pid" --json >"$out/$mix.floor-workers.json"
   echo "bench.sh: $mix done" >&2
 done

@@ -12,6 +12,8 @@ Each test runs against a fresh database; default config = the reference's shippe
 
 import ipaddress
 import re
+import signal
+import time
 
 import lib
 
@@ -45,6 +47,11 @@ LISTS = [
     ("blacklist_dnsname", "_blacklist", "adsl-%.isp.example",
      {"client_name": "adsl-1-2-3.isp.example"}, BLACK, "blacklist_dnsname=block"),
 ]
+
+
+# The statement that reads the prefix lengths a list's CIDR rows use (cidr_lengths.h): once,
+# then at most once a minute, not per request.
+REFRESH = "SELECT DISTINCT LENGTH(SUBSTRING_INDEX(_cidr"
 
 
 def decision_lines(daemon):
@@ -177,7 +184,7 @@ def test_every_row_lookup_is_one_statement_and_each_still_decides():
             lines = d.output().splitlines()[before:]
             asked = [l for l in lines if l.startswith("DEBUG: sql: SELECT") or
                      l.startswith("DEBUG: sql: (SELECT")]
-            asked = [l for l in asked if re.search(lookup_tables, l)]
+            asked = [l for l in asked if re.search(lookup_tables, l) and REFRESH not in l]
             lib.eq(len(asked), 1, "lookup statements for %s:\n%s" % (key, "\n".join(asked)))
             lib.ok(any(token in l for l in lines), "%s logged for %s" % (token, key))
 
@@ -234,12 +241,12 @@ def test_cidr_rows_beside_octet_rows_and_across_families():
                "a mapped IPv4 client is an IPv4 client, not in ::/0")
 
 
-def network_keys(ip):
-    """The _cidr keys of every network holding ip, computed here independently of the daemon."""
-    addr = ipaddress.ip_address(ip)
+def network_keys(ip, lengths):
+    """The _cidr keys of ip's networks of these lengths, longest first, computed here
+    independently of the daemon."""
     return ["%s/%d" % (ipaddress.ip_network("%s/%d" % (ip, bits), strict=False)
                        .network_address.packed.hex().upper(), bits)
-            for bits in range(addr.max_prefixlen, -1, -1)]
+            for bits in sorted(lengths, reverse=True)]
 
 
 def test_the_ip_list_lookup_is_indexed_among_thousands_of_rows():
@@ -261,13 +268,14 @@ def test_the_ip_list_lookup_is_indexed_among_thousands_of_rows():
             before = len(d.output().splitlines())
             lib.eq(d.request({"client_address": ip}), reply, "client %s" % ip)
             traced = [l for l in d.output().splitlines()[before:]
-                      if re.search(r"\bFROM (white|black)list WHERE", l)]
+                      if re.search(r"\bFROM (white|black)list WHERE", l) and REFRESH not in l]
             lib.eq(len(traced), asking, "statements asking both lists for %s" % ip)
             for line in traced:
                 statement, values = line[len("DEBUG: sql: "):].split(" <- ")
                 values = re.findall(r"'([^']*)'|(\d+)", values)
                 values = [q if q or not n else n for q, n in values]
-                networks = network_keys(ip)
+                # only the lengths the rows use (/24 and /48), not all 33 or 129
+                networks = network_keys(ip, [24] if ":" not in ip else [48])
                 asked = [i for i in range(len(values)) if values[i:i + len(networks)] == networks]
                 lib.eq(len(asked), 2, "the daemon's network keys for %s, once per list" % ip)
                 # the statement with its values, as the server ran it: no part scans its table
@@ -280,3 +288,22 @@ def test_the_ip_list_lookup_is_indexed_among_thousands_of_rows():
                 for row in plan:
                     lib.ok(row[3] in ("index_merge", "range", "ref", "eq_ref", "const"), "%s: %s part of the plan: %s" % (ip, row[2], row))
                     lib.ok(int(row[8] or 0) < 200, "%s: few rows examined: %s" % (ip, row))
+        refreshes = [l for l in d.output().splitlines() if REFRESH in l]
+        lib.eq(len(refreshes), 2, "the lengths in use, read once per list:\n%s" % "\n".join(refreshes))
+
+
+def test_a_row_of_a_length_in_use_matches_at_once_a_new_length_after_a_reload():
+    lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('198.51.100.0/24','x',0)")
+    with lib.Daemon({"BLACKLISTING": 1}) as d:
+        lib.eq(d.request({"client_address": "198.51.100.1"}), BLACK, "the /24 row")
+        lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('203.0.113.0/24','x',0)")
+        lib.eq(d.request({"client_address": "203.0.113.1"}), BLACK, "another /24: at once")
+        lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('192.0.2.0/25','x',0)")
+        # /25 is a length no row had: read again at the next refresh (60 s) or on SIGHUP
+        before = d.output().count("reloaded configuration")
+        d.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while d.output().count("reloaded configuration") == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lib.eq(d.request({"client_address": "192.0.2.1"}), BLACK, "the /25 row after SIGHUP")
+        lib.eq(d.request({"client_address": "192.0.2.129"}), GREY, "outside the /25")

@@ -8,11 +8,14 @@
 //   tests/integration/test_lists.py.
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "db/session.h"
+#include "policy/checks/cidr_lengths.h"
 #include "policy/checks/list_checks.h"
 #include "policy/checks/list_entries.h"
 #include "policy/checks/rcpt_acl.h"
@@ -196,8 +199,10 @@ TEST_CASE("a list the request cannot match asks nothing and does not match", "[l
     CHECK_THROWS_AS(WhitelistCheck().run(ctx), db::Error);
 }
 
-TEST_CASE("the IP lists' candidates are the keys of every network holding the client", "[lists]") {
-    const auto keys = network_candidates(ipv4_request());  // 192.0.2.10
+TEST_CASE("the IP lists' candidates are the client's networks of the lengths in use", "[lists]") {
+    CidrLengths::Set all;
+    all.set();  // every length of both families
+    const auto keys = network_candidates(ipv4_request(), all, 128);  // 192.0.2.10
     REQUIRE(keys.size() == 33);
     CHECK(keys.front() == db::Param{"C000020A/32"});
     CHECK(keys[8] == db::Param{"C0000200/24"});
@@ -205,42 +210,36 @@ TEST_CASE("the IP lists' candidates are the keys of every network holding the cl
     CHECK(keys.back() == db::Param{"00000000/0"});
     Request v6;
     v6.ip = "2001:db8:aa::25";
-    const auto v6_keys = network_candidates(v6);
+    const auto v6_keys = network_candidates(v6, all, 128);
     REQUIRE(v6_keys.size() == 129);
     CHECK(v6_keys.front() == db::Param{"20010DB800AA00000000000000000025/128"});
     CHECK(v6_keys[128 - 48] == db::Param{"20010DB800AA00000000000000000000/48"});
+
+    // Only the lengths the table's rows use, of the client's own family.
+    CidrLengths::Set used;
+    used.set(CidrLengths::index(AF_INET, 24));
+    used.set(CidrLengths::index(AF_INET, 16));
+    used.set(CidrLengths::index(AF_INET6, 48));
+    CHECK(network_candidates(ipv4_request(), used, 128) ==
+          strings({"C0000200/24", "C0000000/16"}));
+    CHECK(network_candidates(v6, used, 128) == strings({"20010DB800AA00000000000000000000/48"}));
+    // GREYLIST_IPV6_PREFIX: the daemon's own netblock entries, asked for even before a refresh
+    CHECK(network_candidates(v6, used, 64) == strings({"20010DB800AA00000000000000000000/64",
+                                                       "20010DB800AA00000000000000000000/48"}));
+    CHECK(network_candidates(ipv4_request(), CidrLengths::Set{}, 64).empty());
+    CHECK(network_candidates(v6, CidrLengths::Set{}, 128).empty());
+
     Request no_address = ipv4_request();
     for (const char* ip : {"", "unknown", "192.0.2.0/24"}) {
         no_address.ip = ip;
         INFO(ip);
-        CHECK(network_candidates(no_address).empty());
+        CHECK(network_candidates(no_address, all, 64).empty());
     }
 }
 
-TEST_CASE("the IP lists ask for the literal keys or a CIDR row, in one condition", "[lists]") {
-    Config c;
-    const Request r = ipv4_request();
-    db::Session unconnected{db::Settings{}};
-    RecordingContext ctx(r, c, unconnected);
-    for (const ListSpec* spec : {&kWhitelist, &kBlacklist}) {
-        const auto lookup = ListLookupCheck(*spec).row_lookup(ctx);
-        REQUIRE(lookup);
-        CHECK(std::string(lookup->table) == spec->table);
-        std::string marks = "?";
-        for (int i = 1; i < 33; ++i) marks += ",?";
-        CHECK(lookup->condition == "(" + std::string(spec->match) + " OR _cidr IN (" + marks +
-                                       ")) AND " + not_expired());
-        auto expected = spec->keys(r);
-        const auto networks = network_candidates(r);
-        expected.insert(expected.end(), networks.begin(), networks.end());
-        expected.emplace_back(1000LL);
-        CHECK(lookup->params == expected);
-    }
-    // A client_address that is no address (a broken client) keeps the literal lookup only.
-    Request odd = ipv4_request();
-    odd.ip = "no-address";
-    RecordingContext odd_ctx(odd, c, unconnected);
-    const auto lookup = ListLookupCheck(kWhitelist).row_lookup(odd_ctx);
-    REQUIRE(lookup);
-    CHECK(lookup->condition == std::string(kWhitelist.match) + " AND " + not_expired());
+TEST_CASE("the length sets of both families do not overlap", "[lists]") {
+    CHECK(CidrLengths::index(AF_INET, 0) == 0);
+    CHECK(CidrLengths::index(AF_INET, 32) == 32);
+    CHECK(CidrLengths::index(AF_INET6, 0) == 33);
+    CHECK(CidrLengths::index(AF_INET6, 128) == CidrLengths::Set{}.size() - 1);
 }

@@ -19,11 +19,15 @@ std::vector<db::Param> dnsname_key(const Request& r) {
     return {r.name};
 }
 
+CidrLengths whitelist_lengths("whitelist");
+CidrLengths blacklist_lengths("blacklist");
+
 }  // namespace
 
 const ListSpec kWhitelist{
     "whitelist", [](const Config& c) { return c.whitelisting == 1; },
-    "whitelist", "_whitelist IN (?,?,?,?)", address_candidates, Decision::Accept, true};
+    "whitelist", "_whitelist IN (?,?,?,?)", address_candidates, Decision::Accept,
+    &whitelist_lengths};
 
 const ListSpec kWhitelistSender{
     "whitelist_sender",
@@ -37,7 +41,8 @@ const ListSpec kWhitelistDnsname{
 
 const ListSpec kBlacklist{
     "blacklist", [](const Config& c) { return c.blacklisting == 1; },
-    "blacklist", "_blacklist IN (?,?,?,?)", address_candidates, Decision::Blacklist, true};
+    "blacklist", "_blacklist IN (?,?,?,?)", address_candidates, Decision::Blacklist,
+    &blacklist_lengths};
 
 const ListSpec kBlacklistSender{
     "blacklist_sender",
@@ -55,8 +60,10 @@ std::optional<RowLookup> ListLookupCheck::row_lookup(const CheckContext& ctx) co
     std::vector<db::Param> keys = spec_.keys(ctx.request);
     if (keys.empty()) return std::nullopt;
     std::string match = spec_.match;
-    if (spec_.cidr_rows) {
-        const std::vector<db::Param> networks = network_candidates(ctx.request);
+    if (spec_.cidr_lengths) {
+        const std::vector<db::Param> networks = network_candidates(
+            ctx.request, spec_.cidr_lengths->in_use(ctx.db, ctx.config, ctx.now),
+            static_cast<int>(ctx.config.greylist_ipv6_prefix));
         if (!networks.empty()) {
             std::string marks(2 * networks.size() - 1, ',');
             for (std::size_t i = 0; i < marks.size(); i += 2) marks[i] = '?';

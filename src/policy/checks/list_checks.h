@@ -21,7 +21,8 @@
 //     a.b.c.% / a.b.%.% / a.%.%.% (address_candidates(); '%' is not a
 //     wildcard there), or (ours) a CIDR row "203.0.113.0/24",
 //     "2001:db8:aa::/48" holding the address: the table's generated _cidr
-//     column is one of network_candidates() (docs/LISTS.md). Both in one
+//     column is one of network_candidates(), for the prefix lengths the
+//     table's CIDR rows use (cidr_lengths.h; docs/LISTS.md). Both in one
 //     condition, which the server answers by merging the two indexes.
 //   - sender lists: the full sender or "@domain" (sender_candidates()).
 //   - dnsname lists: "client_name LIKE row", the row being the pattern
@@ -46,6 +47,7 @@
 
 #include "db/session.h"
 #include "policy/check.h"
+#include "policy/checks/cidr_lengths.h"
 
 namespace policyd {
 
@@ -60,7 +62,8 @@ struct ListSpec {
     // (no lookup at all).
     std::vector<db::Param> (*keys)(const Request&);
     Decision on_match;                // Accept (whitelists) or Blacklist
-    bool cidr_rows = false;           // the table has _cidr: CIDR rows match too
+    // The table has _cidr (CIDR rows match too): the lengths its rows use.
+    CidrLengths* cidr_lengths = nullptr;
 };
 
 extern const ListSpec kWhitelist;

@@ -83,12 +83,16 @@ std::vector<db::Param> address_candidates(const Request& r) {
     return {r.ip, or_ip(r.net3), or_ip(r.net2), or_ip(r.net1)};
 }
 
-std::vector<db::Param> network_candidates(const Request& r) {
+std::vector<db::Param> network_candidates(const Request& r, const CidrLengths::Set& lengths,
+                                          int ipv6_prefix) {
     std::vector<db::Param> keys;
     const std::optional<Cidr> host = Cidr::address(r.ip);
     if (!host) return keys;
-    keys.reserve(host->prefix + 1);
-    for (int bits = host->prefix; bits >= 0; --bits) keys.emplace_back(host->network(bits).key());
+    for (int bits = host->prefix; bits >= 0; --bits) {
+        const bool own_entries = host->family == AF_INET6 && bits == ipv6_prefix && bits < 128;
+        if (own_entries || lengths.test(CidrLengths::index(host->family, bits)))
+            keys.emplace_back(host->network(bits).key());
+    }
     return keys;
 }
 

@@ -36,6 +36,7 @@
 
 #include "db/session.h"
 #include "policy/check.h"
+#include "policy/checks/cidr_lengths.h"
 
 namespace policyd {
 
@@ -78,12 +79,15 @@ std::string list_key(const Request& request, bool netblock);
 // reference's '' (which made a blank row match every IPv6 client).
 std::vector<db::Param> address_candidates(const Request& request);
 
-// The whitelist/blacklist _cidr keys (Cidr::key(), DATABASE.mysql) of
-// every network holding the client address, one per prefix length: 33
-// for IPv4 (/32 ... /0), 129 for IPv6; none when client_address is not an
+// The whitelist/blacklist _cidr keys (Cidr::key(), DATABASE.mysql) of the
+// networks holding the client address, longest first, one for each
+// prefix length of its family in `lengths` (CidrLengths::index()) and,
+// for IPv6, GREYLIST_IPV6_PREFIX `ipv6_prefix` when below 128 (the
+// daemon's own netblock entries); none when client_address is not an
 // address. A CIDR row matches when its key is among them: an indexed "IN"
 // instead of a scan of every row for "contains".
-std::vector<db::Param> network_candidates(const Request& request);
+std::vector<db::Param> network_candidates(const Request& request, const CidrLengths::Set& lengths,
+                                          int ipv6_prefix);
 
 // "@domain" and the full sender, for "IN (?,?)". The null sender offers
 // "@" and "<>", as in the reference.
