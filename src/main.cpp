@@ -12,6 +12,7 @@
 //   -v prints the version. --explain evaluates one request (standard input,
 //   or the --explain-attr words) and prints why it gets its reply, changing
 //   nothing (explain/explain.h).
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <boost/program_options.hpp>
@@ -50,10 +51,27 @@ void raise_descriptor_limit() {
 // SIGHUP and SIGUSR1 terminate a process by default, and the port listens
 // (so init systems, log rotation and monitoring see the daemon as up) before
 // the Server installs its handlers. A reload or statistics request in that
-// window must not kill the daemon: it is ignored until the handlers are in.
-void ignore_operator_signals_until_served() {
-    std::signal(SIGHUP, SIG_IGN);
-    std::signal(SIGUSR1, SIG_IGN);
+// window must neither kill the daemon nor be lost: the signals are blocked
+// from the start, so they stay pending, and unblocked once the Server's
+// handlers are in (they then run at once). The worker threads, started by the
+// Server meanwhile, inherit the blocked mask, so these signals always reach
+// the event-loop thread.
+sigset_t operator_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    return set;
+}
+
+void hold_operator_signals() {
+    const sigset_t set = operator_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void deliver_operator_signals() {
+    const sigset_t set = operator_signals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 int usage(const po::options_description& options, const char* argv0) {
@@ -81,7 +99,7 @@ int run_explain(const Config& config, const po::variables_map& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    ignore_operator_signals_until_served();
+    hold_operator_signals();
     po::options_description options("options");
     options.add_options()
         ("config,c", po::value<std::string>(), "configuration file (policyd.conf)")
@@ -149,6 +167,7 @@ int main(int argc, char** argv) {
         drop_privileges(*config);
         Server server(config, path,
                       {listen_fd, unix_socket.fd(), unix_socket.path(), metrics_fd});
+        deliver_operator_signals();
         return server.run();
     } catch (const StartupError& e) {
         log::line(e.what());

@@ -3,7 +3,7 @@
 SIGTERM while requests are in flight answers every request already sent, then exits 0.
 SIGHUP under load reloads without dropping a connection; a bad file on SIGHUP keeps the running
 configuration and says why. SIGHUP or SIGUSR1 sent while the daemon is still starting (the port
-may already listen) never kills it. Running out of file descriptors is survived: the daemon pauses
+may already listen) never kills it, and SIGUSR1 then is answered once the daemon serves. Running out of file descriptors is survived: the daemon pauses
 accepting, serves the clients it has and takes new ones once descriptors are free again.
 """
 
@@ -73,7 +73,7 @@ def test_sighup_under_load_drops_no_connection():
 
 def test_reload_and_stats_signals_during_start_up_do_not_kill_the_daemon():
     # The port listens (init systems and monitoring see the daemon up) before the signal handlers
-    # are installed; SIGHUP and SIGUSR1 terminate by default, so until then they must be ignored.
+    # are installed; SIGHUP and SIGUSR1 terminate by default, so until then they must be held.
     # A FIFO as PIDFILE holds start-up at that point: open() waits for a reader.
     for sig in (signal.SIGHUP, signal.SIGUSR1):
         d = lib.Daemon(start=False)
