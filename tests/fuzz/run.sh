@@ -24,7 +24,7 @@ flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 
 declare -A sources=(
   [request]="src/protocol/framer.cpp src/protocol/attributes.cpp src/protocol/normalizer.cpp src/config/cidr.cpp"
-  [config]="src/config/config.cpp src/config/values.cpp src/config/cidr.cpp"
+  [config]="src/config/config.cpp src/config/values.cpp src/config/cidr.cpp src/config/host_list.cpp"
 )
 declare -A max_len=([request]=8192 [config]=16384)
 
