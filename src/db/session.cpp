@@ -437,6 +437,16 @@ void Session::begin() {
 }
 
 void Session::commit() {
+    // A Galera node that rolls back an idle transaction (a conflicting write
+    // set applied meanwhile) says so at the client's next command, but not
+    // when that command only prepares a statement: the first use of a
+    // statement inside the transaction then runs, and COMMIT succeeds, after
+    // a silent rollback. So the server is asked whether the transaction is
+    // still open; if not, the unit is retried like any conflict.
+    if (query_int("SELECT @@in_transaction") != 1) {
+        count(counters(), &DatabaseCounters::conflicts);
+        throw Conflict("the server rolled the transaction back before COMMIT (conflict)");
+    }
     // Still in the transaction while COMMIT runs: a conflict at commit is
     // the unit's to retry, a lost connection is not resent.
     execute("COMMIT");
