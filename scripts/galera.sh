@@ -142,14 +142,7 @@ setup_db() {
   if [ "$(client 1 -N -B -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='$GALERA_DB'")" = 0 ]; then
     client 1 "$GALERA_DB" <"$SCHEMA"
   fi
-  client 1 <<EOF
-CREATE USER IF NOT EXISTS 'postfix'@'127.0.0.1' IDENTIFIED BY 'p0stf1x';
-CREATE USER IF NOT EXISTS 'postfix'@'localhost' IDENTIFIED BY 'p0stf1x';
-GRANT ALL PRIVILEGES ON \`policyd%\`.* TO 'postfix'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`policyd%\`.* TO 'postfix'@'localhost';
-GRANT ALL PRIVILEGES ON \`$GALERA_DB\`.* TO 'postfix'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`$GALERA_DB\`.* TO 'postfix'@'localhost';
-EOF
+  daemon_user_sql "$GALERA_DB" | client 1
 }
 
 all_synced() {

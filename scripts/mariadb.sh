@@ -87,15 +87,7 @@ setup_db() {
     client "$MARIADB_DB" <"$SCHEMA"
     echo "mariadb.sh: created database $MARIADB_DB from DATABASE.mysql"
   fi
-  client <<EOF
-CREATE USER IF NOT EXISTS 'postfix'@'127.0.0.1' IDENTIFIED BY 'p0stf1x';
-CREATE USER IF NOT EXISTS 'postfix'@'localhost' IDENTIFIED BY 'p0stf1x';
--- Every policyd* database, so test runs can create their own (policyd_test, ...).
-GRANT ALL PRIVILEGES ON \`policyd%\`.* TO 'postfix'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`policyd%\`.* TO 'postfix'@'localhost';
-GRANT ALL PRIVILEGES ON \`$MARIADB_DB\`.* TO 'postfix'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`$MARIADB_DB\`.* TO 'postfix'@'localhost';
-EOF
+  daemon_user_sql "$MARIADB_DB" | client
 }
 
 start() {
