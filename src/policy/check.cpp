@@ -4,7 +4,8 @@
 //   The decision line format is the one administrators parse in the
 //   reference's logs; it must not change. row_matches()
 //   asks every enabled check's row lookup once per request (row_lookups.h),
-//   inside a later check's guarded insert where one can carry them.
+//   inside a later check's guarded insert or carried select where one can
+//   carry them.
 #include "policy/check.h"
 
 #include <algorithm>
@@ -55,12 +56,12 @@ void CheckContext::set_enabled_checks(std::vector<const Check*> checks) {
     carrier_ = nullptr;
     carried_.reset();
     carried_error_.reset();
+    carried_row_.reset();
 }
 
 // The lookups in one statement; nullopt (and every check asks alone from
 // then on) when it fails other than by an outage.
-std::optional<std::uint64_t> CheckContext::ask_together(
-    const std::vector<std::optional<RowLookup>>& lookups) {
+std::optional<std::uint64_t> CheckContext::ask_together(const Lookups& lookups) {
     try {
         return run_row_lookups(db, lookups);
     } catch (const db::Unavailable&) {
@@ -71,28 +72,54 @@ std::optional<std::uint64_t> CheckContext::ask_together(
     }
 }
 
-// Sends the guarded insert of the first check after `caller` that offers
-// one, when every check from `caller` up to it decides by its row lookup
-// alone and none after it has a lookup (the guard must hold exactly the
-// questions asked before it). Returns the lookups' answers when the INSERT
-// wrote (none matched); nullopt when it was not sent, changed nothing
-// (carried_ = 0) or failed (carried_error_): the lookups are then asked as
-// usual.
-std::optional<std::uint64_t> CheckContext::send_carried_insert(
-    std::size_t caller, const std::vector<std::optional<RowLookup>>& lookups) {
+// The index of the check whose first statement may carry the lookups when
+// `caller` asks first: the first check after it that does not decide by
+// its row lookup alone, when `caller` does and no lookup is asked from that
+// check on (the carried statement must hold exactly the questions asked
+// before it). nullopt when there is none.
+std::optional<std::size_t> CheckContext::carrier_after(std::size_t caller,
+                                                       const Lookups& lookups) const {
     if (!enabled_checks_[caller]->decides_by_row_lookup(*this)) return std::nullopt;
     std::size_t carrier = caller + 1;
-    std::optional<GuardedInsert> insert;
-    for (; carrier < enabled_checks_.size(); ++carrier) {
-        if ((insert = enabled_checks_[carrier]->guarded_insert(*this))) break;
-        if (!enabled_checks_[carrier]->decides_by_row_lookup(*this)) return std::nullopt;
-    }
-    if (!insert) return std::nullopt;
+    while (carrier < enabled_checks_.size() &&
+           enabled_checks_[carrier]->decides_by_row_lookup(*this))
+        ++carrier;
+    if (carrier == enabled_checks_.size()) return std::nullopt;
     for (std::size_t i = carrier; i < lookups.size(); ++i)
         if (lookups[i]) return std::nullopt;
-    const RowLookupStatement statement = guarded_insert_statement(*insert, lookups);
-    carrier_ = enabled_checks_[carrier];
-    working_for(*carrier_);
+    return carrier;
+}
+
+// Sends the lookups inside the carrier's guarded insert or carried select
+// when there is a carrier and it offers one. Returns the lookups' answers,
+// or nullopt when nothing was sent or the answers are still to be asked.
+std::optional<std::uint64_t> CheckContext::send_carried(std::size_t caller,
+                                                        const Lookups& lookups) {
+    const std::optional<std::size_t> at = carrier_after(caller, lookups);
+    if (!at) return std::nullopt;
+    const Check& carrier = *enabled_checks_[*at];
+    std::optional<std::uint64_t> hits;
+    if (const std::optional<GuardedInsert> insert = carrier.guarded_insert(*this)) {
+        working_for(carrier);
+        hits = send_carried_insert(carrier, *insert, lookups);
+    } else if (const std::optional<CarriedSelect> select = carrier.carried_select(*this)) {
+        working_for(carrier);
+        hits = send_carried_select(carrier, *select, lookups);
+    } else {
+        return std::nullopt;
+    }
+    working_for(*enabled_checks_[caller]);
+    return hits;
+}
+
+// The guarded insert: the lookups' answers (none matched) when it wrote;
+// nullopt when it changed nothing (carried_ = 0) or failed
+// (carried_error_): the lookups are then asked as usual.
+std::optional<std::uint64_t> CheckContext::send_carried_insert(const Check& carrier,
+                                                               const GuardedInsert& insert,
+                                                               const Lookups& lookups) {
+    const RowLookupStatement statement = guarded_insert_statement(insert, lookups);
+    carrier_ = &carrier;
     try {
         carried_ = db.execute(statement.sql, statement.params);
     } catch (const db::Unavailable&) {
@@ -100,9 +127,35 @@ std::optional<std::uint64_t> CheckContext::send_carried_insert(
     } catch (const db::Error& e) {
         carried_error_ = e.what();
     }
-    working_for(*enabled_checks_[caller]);
     if (carried_.value_or(0) == 0) return std::nullopt;
     return std::uint64_t{0};
+}
+
+// The carried select: the lookups' answers, its row kept for the carrier.
+// nullopt when no lookup is asked (nothing to carry) or it failed other
+// than by an outage: whose table failed is unknown, so the lookups are
+// asked as usual and the carrier sends its own SELECT (a plain read waits
+// for no lock, so sending it again costs only the round trip).
+std::optional<std::uint64_t> CheckContext::send_carried_select(const Check& carrier,
+                                                               const CarriedSelect& select,
+                                                               const Lookups& lookups) {
+    if (std::none_of(lookups.begin(), lookups.end(), [](const auto& l) { return l.has_value(); }))
+        return std::nullopt;
+    const RowLookupStatement statement = carried_select_statement(select, lookups);
+    std::optional<db::Row> row;
+    try {
+        row = db.query_row(statement.sql, statement.params);
+    } catch (const db::Unavailable&) {
+        throw;
+    } catch (const db::Error&) {
+        return std::nullopt;
+    }
+    if (!row || row->empty() || !row->front()) return std::nullopt;
+    const std::uint64_t hits = std::stoull(*row->front());
+    row->erase(row->begin());
+    carrier_ = &carrier;
+    carried_row_ = std::move(*row);
+    return hits;
 }
 
 bool CheckContext::row_matches(const Check& check) {
@@ -110,10 +163,10 @@ bool CheckContext::row_matches(const Check& check) {
     if (at == enabled_checks_.end() || ask_alone_)
         return run_row_lookups(db, {check.row_lookup(*this)}) != 0;
     if (!row_hits_) {
-        std::vector<std::optional<RowLookup>> lookups;
+        Lookups lookups;
         lookups.reserve(enabled_checks_.size());
         for (const Check* c : enabled_checks_) lookups.push_back(c->row_lookup(*this));
-        row_hits_ = send_carried_insert(at - enabled_checks_.begin(), lookups);
+        row_hits_ = send_carried(at - enabled_checks_.begin(), lookups);
         if (!row_hits_) row_hits_ = ask_together(lookups);
         if (!row_hits_) {
             // A lookup's table fails: the carried INSERT's failure may have
@@ -137,6 +190,13 @@ std::optional<std::uint64_t> CheckContext::carried_insert(const Check& check) {
     const std::optional<std::uint64_t> changed = carried_;
     carried_.reset();
     return changed;
+}
+
+std::optional<db::Row> CheckContext::carried_row(const Check& check) {
+    if (&check != carrier_ || !carried_row_) return std::nullopt;
+    std::optional<db::Row> row = std::move(carried_row_);
+    carried_row_.reset();
+    return row;
 }
 
 }  // namespace policyd

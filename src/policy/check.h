@@ -29,6 +29,21 @@
 //   triplet is decided by that one statement; when it changes nothing the
 //   lookups are asked after all, to tell a listed client from an unchanged
 //   row.
+//
+//   A check whose first statement is a plain one-row SELECT that depends
+//   on nothing an earlier check writes for the request (the sender
+//   throttle's row) may offer it as a CarriedSelect instead. Under the
+//   same condition the context sends that SELECT in place of the lookups,
+//   with their answers as an extra column in front of its row; the check
+//   then takes its row from ctx.carried_row() instead of sending it. The
+//   read locks nothing, so when a listed client ends the request before
+//   that check runs, having read its row changes nothing. With the
+//   whitelist and the sender throttle a refusal costs that statement and
+//   the throttle's decision.
+//
+//   Whichever statement carries the lookups, a failure other than an
+//   outage must not be blamed on the wrong check: the lookups are then
+//   asked without it, and if they fail too, each check asks alone.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +80,15 @@ struct GuardedInsert {
     std::string rest;
     std::vector<db::Param> value_params;
     std::vector<db::Param> rest_params;
+};
+
+// "SELECT <select>": a check's first statement in the form the context can
+// put the row lookups' answers in front of (row_lookups.h). A plain
+// (non-locking) read that returns exactly one row; `select` is the text
+// after SELECT, its '?' bound to `params`.
+struct CarriedSelect {
+    std::string select;
+    std::vector<db::Param> params;
 };
 
 // What a check concluded. Continue and Pass let the chain go on; every other
@@ -105,12 +129,13 @@ public:
 
     // Whether `check`'s row_lookup() finds a row (false without a lookup).
     // The first call asks the lookups of every enabled check in one
-    // statement and keeps the answers for the later calls; a check not
-    // among them (or none set: a check run alone) asks alone. If the
-    // combined statement fails other than by an outage (a missing table,
-    // say), every check asks alone from then on, so the failure stays with
-    // the check whose table it is, as when each check had its own SELECT.
-    // Throws db::Error.
+    // statement (a later check's guarded insert or carried select, when
+    // one can carry them) and keeps the answers for the later calls; a
+    // check not among them (or none set: a check run alone) asks alone. If
+    // the combined statement fails other than by an outage (a missing
+    // table, say), every check asks alone from then on, so the failure
+    // stays with the check whose table it is, as when each check had its
+    // own SELECT. Throws db::Error.
     bool row_matches(const Check& check);
 
     // The affected-row count of `check`'s guarded_insert() when the first
@@ -124,6 +149,12 @@ public:
     // check's, and sending the INSERT again would only wait twice for a
     // held row lock).
     std::optional<std::uint64_t> carried_insert(const Check& check);
+
+    // The row of `check`'s carried_select() when the first row_matches() of
+    // this request sent it with the lookups; nullopt when it was not sent
+    // or that statement failed (the check sends its SELECT itself, so a
+    // failure of its own table is its own). Given once.
+    std::optional<db::Row> carried_row(const Check& check);
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>
@@ -144,16 +175,24 @@ public:
     std::string decision_text(std::string_view token, std::string_view tail) const;
 
 private:
-    std::optional<std::uint64_t> ask_together(const std::vector<std::optional<RowLookup>>& lookups);
-    std::optional<std::uint64_t> send_carried_insert(
-        std::size_t caller, const std::vector<std::optional<RowLookup>>& lookups);
+    using Lookups = std::vector<std::optional<RowLookup>>;
+    std::optional<std::uint64_t> ask_together(const Lookups& lookups);
+    std::optional<std::size_t> carrier_after(std::size_t caller, const Lookups& lookups) const;
+    std::optional<std::uint64_t> send_carried(std::size_t caller, const Lookups& lookups);
+    std::optional<std::uint64_t> send_carried_insert(const Check& carrier,
+                                                     const GuardedInsert& insert,
+                                                     const Lookups& lookups);
+    std::optional<std::uint64_t> send_carried_select(const Check& carrier,
+                                                     const CarriedSelect& select,
+                                                     const Lookups& lookups);
 
     std::vector<const Check*> enabled_checks_;
     std::optional<std::uint64_t> row_hits_;  // bit i: enabled_checks_[i] matched
     bool ask_alone_ = false;                 // the combined statement failed
-    const Check* carrier_ = nullptr;         // whose guarded insert was sent
-    std::optional<std::uint64_t> carried_;   // and what it changed
+    const Check* carrier_ = nullptr;         // whose statement carried the lookups
+    std::optional<std::uint64_t> carried_;   // a guarded insert: what it changed
     std::optional<std::string> carried_error_;  // or how it failed
+    std::optional<db::Row> carried_row_;     // a carried select: its row
 };
 
 class Check {
@@ -183,6 +222,13 @@ public:
     // INSERT that depends on nothing the check reads first; run() then
     // asks ctx.carried_insert(*this) before sending it.
     virtual std::optional<GuardedInsert> guarded_insert(const CheckContext&) const {
+        return std::nullopt;
+    }
+    // This request's first statement as a CarriedSelect, when it is a
+    // one-row read that depends on nothing an earlier check writes for the
+    // request; run() then asks ctx.carried_row(*this) before sending it. A
+    // check offers a guarded insert or a carried select, not both.
+    virtual std::optional<CarriedSelect> carried_select(const CheckContext&) const {
         return std::nullopt;
     }
 };

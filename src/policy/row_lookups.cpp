@@ -2,8 +2,9 @@
 //   row_lookups.cpp - one statement for the checks' row lookups (see row_lookups.h)
 // DESCRIPTION
 //   Each part keeps LIMIT 1 inside its parentheses, so the server stops at
-//   the first matching row of each table as the separate lookups did. The
-//   condition is parenthesised because some (the HELO patterns) use OR.
+//   the first matching row of each table as the separate lookups did; an
+//   EXISTS (the carried forms) stops there by itself. The condition is
+//   parenthesised because some (the HELO patterns) use OR.
 #include "policy/row_lookups.h"
 
 #include <stdexcept>
@@ -31,25 +32,60 @@ RowLookupStatement row_lookup_statement(const std::vector<std::optional<RowLooku
     return statement;
 }
 
+namespace {
+
+// Each asked lookup as "EXISTS (SELECT 1 FROM <table> WHERE (<condition>))"
+// passed through `shape` with its index, joined by `separator`; their
+// parameters appended to `params` in the same order. Empty when none is
+// asked.
+template <class Shape>
+std::string exists_parts(const std::vector<std::optional<RowLookup>>& lookups, Shape shape,
+                         const char* separator, std::vector<db::Param>& params) {
+    std::string parts;
+    for (std::size_t i = 0; i < lookups.size(); ++i) {
+        if (!lookups[i]) continue;
+        const RowLookup& lookup = *lookups[i];
+        if (!parts.empty()) parts += separator;
+        parts += shape("EXISTS (SELECT 1 FROM " + std::string(lookup.table) + " WHERE (" +
+                           lookup.condition + "))",
+                       i);
+        params.insert(params.end(), lookup.params.begin(), lookup.params.end());
+    }
+    return parts;
+}
+
+}  // namespace
+
 RowLookupStatement guarded_insert_statement(const GuardedInsert& insert,
                                             const std::vector<std::optional<RowLookup>>& guard) {
     RowLookupStatement statement;
-    std::string condition;
     statement.params = insert.value_params;
-    for (const auto& lookup : guard) {
-        if (!lookup) continue;
-        condition += std::string(condition.empty() ? " WHERE " : " AND ") +
-                     "NOT EXISTS (SELECT 1 FROM " + lookup->table + " WHERE (" +
-                     lookup->condition + "))";
-        statement.params.insert(statement.params.end(), lookup->params.begin(),
-                                lookup->params.end());
-    }
+    const std::string condition = exists_parts(
+        guard, [](const std::string& exists, std::size_t) { return "NOT " + exists; }, " AND ",
+        statement.params);
     statement.sql = condition.empty()
                         ? insert.into + " VALUES (" + insert.values + ")" + insert.rest
-                        : insert.into + " SELECT " + insert.values + " FROM DUAL" + condition +
-                              insert.rest;
+                        : insert.into + " SELECT " + insert.values + " FROM DUAL WHERE " +
+                              condition + insert.rest;
     statement.params.insert(statement.params.end(), insert.rest_params.begin(),
                             insert.rest_params.end());
+    return statement;
+}
+
+RowLookupStatement carried_select_statement(const CarriedSelect& select,
+                                            const std::vector<std::optional<RowLookup>>& lookups) {
+    if (lookups.size() > 64)
+        throw std::logic_error("carried_select_statement: more than 64 lookups");
+    RowLookupStatement statement;
+    const std::string hits = exists_parts(
+        lookups,
+        [](const std::string& exists, std::size_t i) {
+            return "(" + exists + " << " + std::to_string(i) + ")";
+        },
+        " | ", statement.params);
+    statement.sql = hits.empty() ? "SELECT " + select.select
+                                 : "SELECT " + hits + " AS row_lookups, " + select.select;
+    statement.params.insert(statement.params.end(), select.params.begin(), select.params.end());
     return statement;
 }
 

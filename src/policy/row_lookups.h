@@ -5,6 +5,8 @@
 //   std::vector<std::optional<RowLookup>> lookups = ...;   // one per check, in order
 //   RowLookupStatement s = row_lookup_statement(lookups);
 //   std::uint64_t hits = run_row_lookups(session, lookups); // bit i: lookups[i] matched
+//   RowLookupStatement g = guarded_insert_statement(insert, lookups);
+//   RowLookupStatement c = carried_select_statement(select, lookups);
 // DESCRIPTION
 //   Several checks decide on nothing but whether one row of their table
 //   matches the request: the six white- and blacklists, the HELO blacklist
@@ -17,11 +19,17 @@
 //   The statement text depends only on which questions are asked, so each
 //   worker prepares a handful of variants once.
 //
-//   guarded_insert_statement() puts the same questions into a check's
-//   INSERT as its condition: "INSERT INTO t (...) SELECT <values> FROM DUAL
-//   WHERE NOT EXISTS (SELECT 1 FROM <table> WHERE (<condition>)) AND ...
-//   ON DUPLICATE KEY UPDATE ...", which writes only when none matches
-//   (check.h, GuardedInsert).
+//   A later check's first statement can carry the same questions (check.h),
+//   each as "EXISTS (SELECT 1 FROM <table> WHERE (<condition>))", the same
+//   indexed lookup stopping at the first matching row as LIMIT 1 does:
+//   - guarded_insert_statement() makes them a check's INSERT condition:
+//     "INSERT INTO t (...) SELECT <values> FROM DUAL WHERE NOT EXISTS (...)
+//     AND NOT EXISTS (...) ON DUPLICATE KEY UPDATE ...", which writes only
+//     when none matches (GuardedInsert);
+//   - carried_select_statement() puts their answers in front of a check's
+//     one-row SELECT: "SELECT (EXISTS (...) << i) | (EXISTS (...) << j)
+//     AS row_lookups, <select>", the same bits as run_row_lookups()
+//     (CarriedSelect).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +53,12 @@ RowLookupStatement row_lookup_statement(const std::vector<std::optional<RowLooku
 // matching (nullopt entries add nothing); without any, INSERT ... VALUES.
 RowLookupStatement guarded_insert_statement(const GuardedInsert& insert,
                                             const std::vector<std::optional<RowLookup>>& guard);
+
+// The carried select: column 0 the answers of `lookups` (bit i set when
+// lookups[i] matched; at most 64, nullopt entries add nothing), then
+// `select`'s row. Without any lookup, `select` alone: SELECT <select>.
+RowLookupStatement carried_select_statement(const CarriedSelect& select,
+                                            const std::vector<std::optional<RowLookup>>& lookups);
 
 // Runs row_lookup_statement(lookups) on `db`; bit i of the result is set
 // when lookups[i] matched. Throws db::Error like any statement.

@@ -117,6 +117,34 @@ def test_missing_lookup_table_fails_only_its_own_check():
             lib.ok("error: spamtrap:" in out, "the detail names spamtrap:\n" + out[-1500:])
 
 
+def test_missing_table_under_the_carried_select_fails_only_its_own_check():
+    # With GREYLISTING=0 the sender throttle's SELECT carries the whitelist lookup (check.h,
+    # CarriedSelect). With either table gone that statement fails; the lookup is then asked
+    # without it and the throttle sends its own SELECT, so the FAILSAFE line names the check
+    # whose table is gone and a whitelisted client still passes by the whitelist.
+    lib.sql("INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('192.0.2.31','t',0)")
+    conf = {"GREYLISTING": 0, "SENDERTHROTTLE": 1, "FAILSAFE": 1}
+    for gone, blamed, spared in (("throttle", "throttle", "whitelist"),
+                                 ("whitelist", "whitelist", "throttle")):
+        lib.sql("RENAME TABLE %s TO %s_gone" % (gone, gone))
+        try:
+            with lib.Daemon(conf) as d:
+                for ip in ("192.0.2.31", "192.0.2.33"):
+                    lib.eq(d.request({"client_address": ip}), "action=dunno",
+                           "%s gone: client %s" % (gone, ip))
+                out = d.output()
+        finally:
+            lib.sql("RENAME TABLE %s_gone TO %s" % (gone, gone))
+        lib.eq(out.count("%s=bypass" % blamed), 1 if gone == "throttle" else 2,
+               "%s gone: %s=bypass lines:\n%s" % (gone, blamed, out[-1500:]))
+        lib.ok("%s=bypass" % spared not in out, "%s gone: %s not blamed:\n%s"
+               % (gone, spared, out[-1500:]))
+        lib.ok("error: %s:" % blamed in out and "error: %s:" % spared not in out,
+               "%s gone: the detail names %s:\n%s" % (gone, blamed, out[-1500:]))
+        if gone == "throttle":
+            lib.ok("whitelist=update" in out, "the whitelisted client passed by the whitelist")
+
+
 # ---- outages under load ------------------------------------------------------------------------
 
 def mariadb_ctl(command, check=True, wait=True):

@@ -7,6 +7,8 @@ the same: a listed client writes no triplet, a refusal sets the abuse flag, an a
 message records its instance.
 """
 
+import re
+
 import lib
 
 QUOTA = "action=defer_if_permit Policy rejection: Quota Exceeded."
@@ -74,18 +76,75 @@ def test_a_check_between_the_lists_and_greylisting_keeps_the_lookups_first():
 
 def test_sender_throttle_decides_in_one_statement_after_its_lookup():
     with lib.Daemon(THROTTLED) as d:
-        # whitelist, the row and instance lookup, the decision (creates), the instance
-        expect(d, {"instance": "m1"}, "action=dunno", 4, "first message")
-        expect(d, {"instance": "m1", "recipient": "carol@example.org"}, "action=dunno", 3,
+        # the row and instance lookup carrying the whitelist's, the decision (creates), the
+        # instance
+        sent = expect(d, {"instance": "m1"}, "action=dunno", 3, "first message")
+        lib.ok(sent[0].startswith("SELECT (EXISTS (SELECT 1 FROM whitelist ")
+               and "FROM throttle WHERE" in sent[0],
+               "the throttle's SELECT asks the whitelist: %r" % sent[0])
+        expect(d, {"instance": "m1", "recipient": "carol@example.org"}, "action=dunno", 2,
                "its second recipient")
-        expect(d, {"instance": "m2"}, "action=dunno", 4, "second message")
-        expect(d, {"instance": "m3"}, QUOTA, 3, "refused")
-        expect(d, {"instance": "m3", "recipient": "carol@example.org"}, QUOTA, 3,
+        expect(d, {"instance": "m2"}, "action=dunno", 3, "second message")
+        expect(d, {"instance": "m3"}, QUOTA, 2, "refused")
+        expect(d, {"instance": "m3", "recipient": "carol@example.org"}, QUOTA, 2,
                "the refused message's second recipient")
     lib.eq(lib.sql("SELECT _count_cur,_rcpt_cur,_abuse_cur FROM throttle"), [["2", "3", "1"]],
            "counters and abuse flag")
     lib.eq(lib.sql("SELECT _instance FROM throttle_from_instance ORDER BY _instance"),
            [["m1"], ["m2"]], "admitted instances")
+
+
+def test_a_listed_client_leaves_the_throttle_row_alone():
+    # The throttle's SELECT that carries the list lookups reads its row and locks nothing: a
+    # listed client is decided by that one statement, and its throttle row (at its limit: the
+    # throttle would refuse) is not counted, nor its abuse flag set.
+    lib.sql("INSERT INTO whitelist (_whitelist,_description,_expire) VALUES ('192.0.2.10','t',0)")
+    lib.sql("INSERT INTO blacklist (_blacklist,_description,_expire) VALUES ('198.51.100.%','t',0)")
+    for ip in ("192.0.2.10", "198.51.100.7", "203.0.113.9"):
+        lib.sql("INSERT INTO throttle (_from,_count_max,_count_cur,_rcpt_max,_rcpt_cur,_date) "
+                "VALUES ('%s',2,2,10,2,UNIX_TIMESTAMP())" % ip)
+    before = lib.sql("SELECT * FROM throttle ORDER BY _from")
+    with lib.Daemon(dict(THROTTLED, BLACKLISTING=1)) as d:
+        sent = expect(d, {"instance": "w1"}, "action=dunno", 1, "whitelisted")
+        lib.ok("FROM blacklist WHERE" in sent[0] and "FROM throttle WHERE" in sent[0], sent[0])
+        expect(d, {"client_address": "198.51.100.7", "instance": "b1"},
+               "action=defer_if_permit Policyd Rejection: Abuse. Go away.", 1, "blacklisted")
+        lib.eq(lib.sql("SELECT * FROM throttle ORDER BY _from"), before,
+               "the listed clients' throttle rows untouched")
+        # listed nowhere: the throttle decides on the row it read with the lookups
+        expect(d, {"client_address": "203.0.113.9", "instance": "t1"}, QUOTA, 2, "throttled")
+        expect(d, {"client_address": "203.0.113.10", "instance": "t2"}, "action=dunno", 3,
+               "a new sender key")
+        out = d.output()
+    lib.ok("whitelist=update" in out and "blacklist=block" in out, out[-1500:])
+    lib.eq(lib.sql("SELECT _from,_abuse_cur FROM throttle ORDER BY _from"),
+           [["192.0.2.10", "0"], ["198.51.100.7", "0"], ["203.0.113.10", "0"],
+            ["203.0.113.9", "1"]], "only the throttled client's row flagged")
+    lib.eq(lib.sql("SELECT _instance FROM throttle_from_instance"), [["t2"]],
+           "only the admitted instance recorded")
+
+
+def test_the_carried_select_uses_the_indexes():
+    # The one statement as the server ran it, values in place: every table it reads is read
+    # through an index (the list lookups as when they were asked alone, the throttle row by key).
+    lib.sql("INSERT INTO whitelist (_whitelist,_description,_expire) "
+            "SELECT CONCAT('10.1.', seq DIV 256, '.', seq % 256), 'host', 0 FROM seq_1_to_2000")
+    lib.sql("INSERT INTO throttle (_from,_date) "
+            "SELECT CONCAT('10.2.', seq DIV 256, '.', seq % 256), UNIX_TIMESTAMP() FROM seq_1_to_2000")
+    lib.sql("ANALYZE TABLE whitelist, throttle")
+    with lib.Daemon(THROTTLED) as d:
+        sent = expect(d, {"instance": "e1"}, "action=dunno", 3, "first message")
+    statement, values = sent[0].split(" <- ")
+    values = re.findall(r"'([^']*)'|(-?\d+)", values)
+    explained = statement
+    for quoted, number in values:
+        explained = explained.replace("?", "'%s'" % quoted if not number else number, 1)
+    plan = [row for row in lib.sql("EXPLAIN " + explained) if row[2] in ("whitelist", "throttle")]
+    lib.eq(sorted(row[2] for row in plan), ["throttle", "whitelist"], "the plan: %r" % plan)
+    for row in plan:
+        lib.ok(row[3] in ("index_merge", "range", "ref", "eq_ref", "const"),
+               "%s read through an index: %s" % (row[2], row))
+        lib.ok(int(row[8] or 0) < 50, "few rows examined: %s" % (row,))
 
 
 def test_recipient_throttle_decides_in_one_statement():

@@ -6,9 +6,11 @@
 //   row_lookup_statement() must give each asked lookup its own part, in
 //   order and numbered by its position, with its parameters in the same
 //   order; a lone lookup goes out without UNION, none without a statement.
-//   The HELO blacklist and spamtrap questions are checked here too; that
-//   the daemon sends one statement per request is tested against MariaDB
-//   (tests/integration/test_lists.py).
+//   The HELO blacklist and spamtrap questions are checked here too, and the
+//   two forms in which a later check's statement carries the lookups: the
+//   guarded insert and the carried select (the sender throttle's row).
+//   That the daemon sends one statement per request is tested against
+//   MariaDB (tests/integration/test_lists.py, test_statements.py).
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -16,6 +18,7 @@
 
 #include "policy/checks/blacklist_helo.h"
 #include "policy/checks/spamtrap.h"
+#include "policy/checks/throttle_sender.h"
 #include "policy/row_lookups.h"
 
 using namespace policyd;
@@ -106,4 +109,57 @@ TEST_CASE("a guarded insert writes only when none of the lookups matches", "[row
     const RowLookupStatement plain = guarded_insert_statement(insert, {std::nullopt});
     CHECK(plain.sql == "INSERT INTO t (a,b) VALUES (?,0) ON DUPLICATE KEY UPDATE b = ?");
     CHECK(plain.params == std::vector<db::Param>{std::string("x"), 5LL});
+}
+
+TEST_CASE("a carried select answers the lookups in a column before its row", "[row_lookups]") {
+    const CarriedSelect select{"t.*, ? FROM t WHERE k = ?", {std::string("i"), 9LL}};
+    const std::vector<std::optional<RowLookup>> lookups = {
+        std::nullopt,  // a check without a question keeps its bit
+        RowLookup{"whitelist", "_whitelist IN (?,?)", {std::string("a"), std::string("b")}},
+        RowLookup{"blacklist", "x = ? OR y = ?", {std::string("d"), 7LL}},
+        std::nullopt,
+    };
+    const RowLookupStatement carried = carried_select_statement(select, lookups);
+    // bit i for lookups[i], as run_row_lookups() answers; the lookups as the
+    // guarded insert asks them
+    CHECK(carried.sql ==
+          "SELECT (EXISTS (SELECT 1 FROM whitelist WHERE (_whitelist IN (?,?))) << 1) | "
+          "(EXISTS (SELECT 1 FROM blacklist WHERE (x = ? OR y = ?)) << 2) AS row_lookups, "
+          "t.*, ? FROM t WHERE k = ?");
+    // the lookups', then the select's
+    CHECK(carried.params == std::vector<db::Param>{std::string("a"), std::string("b"),
+                                                   std::string("d"), 7LL, std::string("i"), 9LL});
+    const RowLookupStatement guarded = guarded_insert_statement(
+        GuardedInsert{"INSERT INTO t (a)", "?", "", {}, {}}, lookups);
+    CHECK(guarded.sql.find("NOT EXISTS (SELECT 1 FROM whitelist WHERE (_whitelist IN (?,?)))") !=
+          std::string::npos);
+
+    const RowLookupStatement plain = carried_select_statement(select, {std::nullopt});
+    CHECK(plain.sql == "SELECT t.*, ? FROM t WHERE k = ?");
+    CHECK(plain.params == select.params);
+    CHECK_THROWS_AS(carried_select_statement(select, std::vector<std::optional<RowLookup>>(65)),
+                    std::logic_error);
+}
+
+TEST_CASE("the sender throttle offers its row lookup as a carried select when it throttles",
+          "[row_lookups]") {
+    Config c;
+    c.senderthrottle = 1;
+    c.sender_throttle_host = 1;
+    Request r;
+    r.ip = "192.0.2.10";
+    r.instance = "m1";
+    db::Session unconnected{db::Settings{}};
+    CheckContext ctx(r, c, unconnected, 1000, 1, 7);
+
+    const auto select = SenderThrottleCheck().carried_select(ctx);
+    REQUIRE(select);
+    CHECK(select->select.find("FROM throttle WHERE _from IN (?,?,?,?)") != std::string::npos);
+    REQUIRE(select->params.size() == 10);  // the instance twice, the candidates twice
+    CHECK(select->params[0] == db::Param{std::string("m1")});
+    CHECK(select->params[2] == db::Param{std::string("192.0.2.10")});
+    CHECK_FALSE(SenderThrottleCheck().guarded_insert(ctx));
+
+    r.ip.clear();  // HOST mode without a client address: not throttled, nothing to read
+    CHECK_FALSE(SenderThrottleCheck().carried_select(ctx));
 }

@@ -8,7 +8,12 @@
 //      @domain, IP before a.b.c.% before a.b.%.% ...; the reference left
 //      ties open), and says whether the request's instance was already
 //      admitted (inc = 0: a further recipient of a counted message); an
-//      empty instance is a new message every time;
+//      empty instance is a new message every time. It reads nothing an
+//      earlier check writes, so it is offered as a CarriedSelect (check.h):
+//      when only the lists stand before the throttle (the shipped
+//      policyd.conf with GREYLISTING=0) it is sent in place of their row
+//      lookup, which it answers too, and a refusal costs two statements
+//      with the whitelist, an admission three;
 //   2. a size at or over the effective _mail_size is refused before
 //      anything is counted (as in the reference; no row is created for a new key);
 //   3. the decision statement (throttle_common.h) on that row, or on the
@@ -45,6 +50,7 @@
 #include "db/session.h"
 #include "policy/checks/list_entries.h"
 #include "policy/checks/throttle_common.h"
+#include "policy/row_lookups.h"
 
 namespace policyd {
 namespace {
@@ -101,11 +107,19 @@ const std::string kColumns =
 constexpr std::size_t kNewMessage = 14;  // kFind's column after the row
 
 // One row however many match: the candidate row (NULLs when none) and
-// whether the instance is a new message.
+// whether the instance is a new message. The text after SELECT, as a
+// CarriedSelect holds it.
 const std::string kFind =
-    "SELECT t.*, (? = '' OR NOT EXISTS (SELECT 1 FROM throttle_from_instance WHERE _instance = ?)) "
+    "t.*, (? = '' OR NOT EXISTS (SELECT 1 FROM throttle_from_instance WHERE _instance = ?)) "
     "FROM (SELECT 1) AS one LEFT JOIN (SELECT " + kColumns + " FROM throttle "
     "WHERE _from IN (?,?,?,?) ORDER BY _priority DESC, FIELD(_from,?,?,?,?) LIMIT 1) AS t ON TRUE";
+
+CarriedSelect find_statement(const Request& request, const Key& key) {
+    std::vector<db::Param> params{request.instance, request.instance};
+    params.insert(params.end(), key.candidates.begin(), key.candidates.end());
+    params.insert(params.end(), key.candidates.begin(), key.candidates.end());
+    return CarriedSelect{kFind, std::move(params)};
+}
 
 // The decision. A new row stores the effective limits; its counters take
 // the schema's default 1, which counts this request (reference A2).
@@ -212,6 +226,12 @@ void autoblacklist(CheckContext& ctx, const Key& key, const SenderRow& row, cons
 
 }  // namespace
 
+std::optional<CarriedSelect> SenderThrottleCheck::carried_select(const CheckContext& ctx) const {
+    const std::optional<Key> key = throttle_key(ctx.config, ctx.request);
+    if (!key) return std::nullopt;
+    return find_statement(ctx.request, *key);
+}
+
 Decision SenderThrottleCheck::run(CheckContext& ctx) const {
     const std::optional<Key> key = throttle_key(ctx.config, ctx.request);
     if (!key) return Decision::Pass;  // not throttled, as the reference
@@ -221,10 +241,12 @@ Decision SenderThrottleCheck::run(CheckContext& ctx) const {
     const long long now = ctx.now;
     const Logger log(ctx, *key, size);
 
-    std::vector<db::Param> params{request.instance, request.instance};
-    params.insert(params.end(), key->candidates.begin(), key->candidates.end());
-    params.insert(params.end(), key->candidates.begin(), key->candidates.end());
-    const std::optional<db::Row> found = ctx.db.query_row(kFind, params);
+    // Read already with the lists' row lookups (check.h)?
+    std::optional<db::Row> found = ctx.carried_row(*this);
+    if (!found) {
+        const RowLookupStatement find = carried_select_statement(find_statement(request, *key), {});
+        found = ctx.db.query_row(find.sql, find.params);
+    }
     if (!found || found->size() <= kNewMessage) throw db::Error("throttle: lookup returned no row");
     std::optional<SenderRow> before;
     if ((*found)[0]) before = parse_row(*found, d);

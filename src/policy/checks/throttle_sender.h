@@ -36,6 +36,9 @@ public:
     bool resumes_after_pass(const Config& config) const override {
         return config.senderthrottle != 0;
     }
+    // The row lookup (throttle_sender.cpp, 1), which the lists' lookups
+    // can ride in.
+    std::optional<CarriedSelect> carried_select(const CheckContext& ctx) const override;
 };
 
 }  // namespace policyd
