@@ -15,7 +15,8 @@
 # BUILD_B/work/bench-instructions/mariadb), the daemon under callgrind with the mix's
 # configuration (bench-lib.sh mix_switches), for retried mixes every triplet sent twice first,
 # then $INSTR_WARMUP requests, the counters zeroed, $INSTR_REQUESTS requests at 4 connections,
-# the counters dumped. Prints per mix the instructions per request of each build and B over A.
+# the counters dumped. Prints per mix the instructions per request of each build, B over A, and
+# each build's statements per request (MariaDB Questions, policyd-bench --config).
 #
 # Environment: INSTR_REQUESTS (2000), INSTR_WARMUP (300), INSTR_POOL (500 retried triplets),
 #              BENCH_MARIADB_PORT (13327, or a free one).
@@ -75,7 +76,9 @@ count() {  # build mix A|B
   fi
   "${drive[@]}" --requests "$warmup" >/dev/null
   callgrind_control -z "$daemon_pid" >/dev/null 2>&1
-  "${drive[@]}" --requests "$requests" >"$out/$tag.json"
+  # new triplets: another run id, or the warm-up's triplets come again and pass
+  [ "$load_mix" = retry ] || drive[6]=${run_id}m
+  "${drive[@]}" --requests "$requests" --config "$conf" >"$out/$tag.json"
   callgrind_control -d "$daemon_pid" >/dev/null 2>&1
   kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
   daemon_pid=
@@ -83,13 +86,18 @@ count() {  # build mix A|B
   local last
   last=$(ls -1 "$dump".* 2>/dev/null | sort -t. -k3 -n | tail -1)
   [ -n "$last" ] || die "no callgrind dump for $tag"
-  awk -v n="$requests" '/^summary:/ { printf "%.0f\n", $2 / n }' "$last"
+  local per_request statements
+  per_request=$(awk -v n="$requests" '/^summary:/ { printf "%.0f", $2 / n }' "$last")
+  statements=$(python3 -c 'import json, sys
+print("%.2f" % json.load(open(sys.argv[1]))["database"]["round_trips_per_request"])' "$out/$tag.json")
+  echo "$per_request $statements"
 }
 
-printf '%-12s %14s %14s %8s\n' mix "A instr/req" "B instr/req" "B/A"
+printf '%-12s %14s %14s %8s %12s\n' mix "A instr/req" "B instr/req" "B/A" "stmt/req A B"
 for mix in $mixes; do
-  a=$(count "$build_a" "$mix" A)
-  b=$(count "$build_b" "$mix" B)
-  awk -v m="$mix" -v a="$a" -v b="$b" 'BEGIN { printf "%-12s %14d %14d %8.3f\n", m, a, b, b / a }'
+  read -r a a_statements <<<"$(count "$build_a" "$mix" A)"
+  read -r b b_statements <<<"$(count "$build_b" "$mix" B)"
+  awk -v m="$mix" -v a="$a" -v b="$b" -v sa="$a_statements" -v sb="$b_statements" \
+    'BEGIN { printf "%-12s %14d %14d %8.3f %6s %5s\n", m, a, b, b / a, sa, sb }'
 done
 echo "A = $build_a, B = $build_b; $requests requests per count after $warmup of warm-up"

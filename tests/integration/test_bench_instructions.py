@@ -5,8 +5,9 @@ links), briefly, against the private MariaDB the script starts on a free port an
 what the figures must be if the counting is right, never how fast: a row per mix with a count for
 each build; a count in the range one request's work can take (the daemon's start-up is millions
 of instructions, so a count that forgot to zero the counters after the warm-up is far above it);
-and one binary against itself within 2 % (callgrind counts instructions, not time, so only the
-requests' own differences, like the length of the random run id in their addresses, remain).
+the statements per request MariaDB counted (one, in the default configuration); and one binary
+against itself within 2 % (callgrind counts instructions, not time, so only the requests' own
+differences, like the length of the random run id in their addresses, remain).
 """
 
 import os
@@ -39,14 +40,18 @@ def test_same_binary_counts_the_same_instructions_per_request():
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
         out = p.stdout.decode("utf-8", "replace")
         lib.eq(p.returncode, 0, "exit status; output:\n" + out)
-        rows = {m.group(1): (int(m.group(2)), int(m.group(3)), float(m.group(4)))
-                for m in re.finditer(r"^(new|retry)\s+(\d+)\s+(\d+)\s+([\d.]+)$", out, re.M)}
+        rows = {m.group(1): (int(m.group(2)), int(m.group(3)), float(m.group(4)),
+                             float(m.group(5)), float(m.group(6)))
+                for m in re.finditer(r"^(new|retry)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$",
+                                     out, re.M)}
         lib.eq(sorted(rows), ["new", "retry"], "a row per mix:\n" + out)
-        for mix, (count_a, count_b, ratio) in rows.items():
+        for mix, (count_a, count_b, ratio, statements_a, statements_b) in rows.items():
             for count in (count_a, count_b):
                 lib.ok(10000 < count < 300000, "%s: %d instructions a request:\n%s" % (mix, count, out))
             lib.ok(abs(ratio - count_b / count_a) < 0.001, "%s: B/A is the ratio of the counts" % mix)
             lib.ok(0.98 <= ratio <= 1.02, "%s: one binary against itself: %.3f\n%s" % (mix, ratio, out))
+            # the default configuration decides a new or retried triplet in one statement
+            lib.eq((statements_a, statements_b), (1.0, 1.0), "%s: statements per request" % mix)
         with socket.socket() as probe:
             lib.ok(probe.connect_ex(("127.0.0.1", port)) != 0, "the MariaDB it started is stopped")
     finally:
