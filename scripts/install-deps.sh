@@ -15,7 +15,7 @@ set -euo pipefail
 packages=(g++ make autoconf automake pkg-config libmysqlcppconn-dev libevent-dev libssl-dev
           libboost-program-options-dev catch2 mariadb-server mariadb-client python3
           postfix swaks procps bsdutils util-linux clang-14 libclang-rt-14-dev
-          python3-prometheus-client)
+          python3-prometheus-client valgrind)
 services=(mariadb postfix)
 if [ "${1:-}" = --bench-peers ]; then
   packages=(postgrey sqlgrey libdbd-mysql-perl postfwd)

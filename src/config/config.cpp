@@ -61,28 +61,34 @@ constexpr Key str(std::string_view name, Kind kind, std::string Config::*field) 
     return {name, kind, nullptr, field};
 }
 
+// Marks a key a reload cannot apply (policyd.conf(5), SIGHUP).
+constexpr Key at_restart(Key key) {
+    key.at_restart = true;
+    return key;
+}
+
 using K = Kind;
 using C = Config;
 
 // The reference's 78 keys in the order of the shipped file, then ours.
 const Key keys[] = {
-    str("MYSQLHOST", K::HostList, &C::mysqlhost),
-    str("MYSQLDBASE", K::Raw, &C::mysqldbase),
-    str("MYSQLUSER", K::Raw, &C::mysqluser),
-    str("MYSQLPASS", K::Raw, &C::mysqlpass),
-    str("MYSQLOPT", K::Raw, &C::mysqlopt),
-    num("MYSQLPORT", K::Int, &C::mysqlport, 0, 65535),
+    at_restart(str("MYSQLHOST", K::HostList, &C::mysqlhost)),
+    at_restart(str("MYSQLDBASE", K::Raw, &C::mysqldbase)),
+    at_restart(str("MYSQLUSER", K::Raw, &C::mysqluser)),
+    at_restart(str("MYSQLPASS", K::Raw, &C::mysqlpass)),
+    at_restart(str("MYSQLOPT", K::Raw, &C::mysqlopt)),
+    at_restart(num("MYSQLPORT", K::Int, &C::mysqlport, 0, 65535)),
     num("FAILSAFE", K::Int, &C::failsafe, kIntMin, kIntMax),  // 1, 0, other: three meanings
     flag("DATABASE_KEEPALIVE", &C::database_keepalive),
     num("DEBUG", K::Int, &C::debug, 0, kIntMax),
-    num("DAEMON", K::Int, &C::daemon, 0, kIntMax),  // any positive value detaches
-    str("BINDHOST", K::Filtered, &C::bindhost),
-    num("BINDPORT", K::Int, &C::bindport, 0, 65535),
-    str("PIDFILE", K::Filtered, &C::pidfile),
-    {"SYSLOG_FACILITY", K::Syslog},
-    str("CHROOT", K::Filtered, &C::chroot),
-    {"UID", K::User, &C::uid, &C::uid_text, 0, kIdMax},
-    {"GID", K::Group, &C::gid, &C::gid_text, 0, kIdMax},
+    at_restart(num("DAEMON", K::Int, &C::daemon, 0, kIntMax)),  // any positive value detaches
+    at_restart(str("BINDHOST", K::Filtered, &C::bindhost)),
+    at_restart(num("BINDPORT", K::Int, &C::bindport, 0, 65535)),
+    at_restart(str("PIDFILE", K::Filtered, &C::pidfile)),
+    at_restart(Key{"SYSLOG_FACILITY", K::Syslog}),
+    at_restart(str("CHROOT", K::Filtered, &C::chroot)),
+    at_restart(Key{"UID", K::User, &C::uid, &C::uid_text, 0, kIdMax}),
+    at_restart(Key{"GID", K::Group, &C::gid, &C::gid_text, 0, kIdMax}),
     {"CONN_ACL", K::Acl},
     flag("WHITELISTING", &C::whitelisting),
     flag("WHITELISTNULL", &C::whitelistnull),
@@ -146,17 +152,17 @@ const Key keys[] = {
     str("RECIPIENT_QUOTA_REJECTION", K::Raw, &C::recipient_quota_rejection),
     dur("RECIPIENT_INACTIVE_EXPIRE", &C::recipient_inactive_expire),
 
-    num("WORKERS", K::Int, &C::workers, 1, 1024),
+    at_restart(num("WORKERS", K::Int, &C::workers, 1, 1024)),
     num("MAX_CONNECTIONS", K::Int, &C::max_connections, 1, 1000000),
     num("IDLE_TIMEOUT", K::Duration, &C::idle_timeout, 0, kDay),
     num("MAX_REQUEST_SIZE", K::Int, &C::max_request_size, 1024, 1048576),
-    num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1, kHour),
+    at_restart(num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1, kHour)),
     num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1, kHour),
-    str("MYSQLSOCKET", K::Raw, &C::mysqlsocket),
-    str("BINDSOCKET", K::SocketPath, &C::bindsocket),
-    num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777),
+    at_restart(str("MYSQLSOCKET", K::Raw, &C::mysqlsocket)),
+    at_restart(str("BINDSOCKET", K::SocketPath, &C::bindsocket)),
+    at_restart(num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777)),
     num("STATS_INTERVAL", K::Duration, &C::stats_interval, 0, 7 * kDay),
-    str("METRICS_BIND", K::Endpoint, &C::metrics_bind),
+    at_restart(str("METRICS_BIND", K::Endpoint, &C::metrics_bind)),
     // A /32 is a provider's whole allocation; shorter would merge unrelated networks.
     num("GREYLIST_IPV6_PREFIX", K::Int, &C::greylist_ipv6_prefix, 32, 128),
     flag("DISTRIBUTED_ORIGIN", &C::distributed_origin),
@@ -537,6 +543,43 @@ std::string range_text(const KeySpec& key) {
         return text;
     }
     return std::to_string(key.min) + ".." + std::to_string(key.max);
+}
+
+namespace {
+
+// A key's value as the administrator would recognise it.
+std::string value_text(const Config& c, const KeySpec& key) {
+    if (key.kind == KeyType::Syslog) return std::to_string(c.syslog_facility);
+    if (key.text && !(c.*key.text).empty()) return "\"" + c.*key.text + "\"";
+    if (key.number) {
+        if (key.kind == KeyType::FileMode) {
+            char text[16];
+            std::snprintf(text, sizeof text, "%04lo", c.*key.number);
+            return text;
+        }
+        return std::to_string(c.*key.number);
+    }
+    return "\"\"";
+}
+
+}  // namespace
+
+std::vector<std::string> restart_only_changes(const Config& running, const Config& fresh) {
+    std::vector<std::string> changed;
+    for (const KeySpec& key : keys) {
+        if (!key.at_restart) continue;
+        const bool same = key.kind == KeyType::Syslog
+                              ? running.syslog_facility == fresh.syslog_facility
+                              : (!key.number || running.*key.number == fresh.*key.number) &&
+                                    (!key.text || running.*key.text == fresh.*key.text);
+        if (same) continue;
+        if (key.name == "MYSQLPASS")
+            changed.push_back("MYSQLPASS changed");
+        else
+            changed.push_back(std::string(key.name) + " changed (" + value_text(running, key) +
+                              " -> " + value_text(fresh, key) + ")");
+    }
+    return changed;
 }
 
 Config parse_config(std::string_view text, const std::string& source_name) {

@@ -243,6 +243,9 @@ struct KeySpec {
     std::string Config::*text = nullptr;  // string keys (and UID/GID as written)
     long min = 0;
     long max = 0;
+    // Read once at start (database, listeners, workers, process): a reload
+    // parses and checks it but the running daemon keeps its old value.
+    bool at_restart = false;
 };
 
 // Every key the reader knows, in the order of the shipped file.
@@ -251,6 +254,13 @@ const KeySpec* find_config_key(std::string_view name);  // nullptr if unknown
 bool is_numeric(const KeySpec& key);
 // The range as policyd.conf(5) writes it: "0..65535", "0..1", "1s..1h".
 std::string range_text(const KeySpec& key);
+
+// The at_restart keys whose value differs between the running configuration
+// and a freshly loaded one, as `KEY changed ("running" -> "new")`, in the
+// table's order; MYSQLPASS only as "MYSQLPASS changed". A reload logs them, so an
+// administrator who moved the database or the port and sent SIGHUP learns
+// that the daemon still uses the old ones.
+std::vector<std::string> restart_only_changes(const Config& running, const Config& fresh);
 
 // The longest duration any key accepts: 10 years of the reference's Y
 // (372 days). Longer values wrapped in 1.x's 32-bit arithmetic; "for ever"

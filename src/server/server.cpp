@@ -291,6 +291,9 @@ void Server::reload() {
     try {
         auto fresh = std::make_shared<const Config>(load_config(config_path_));
         for (const auto& warning : fresh->warnings) log::line("warning: " + warning);
+        for (const auto& change : restart_only_changes(*config_, *fresh))
+            log::line("warning: " + change + ": applies after a restart, the daemon goes on "
+                      "with the running value");
         log::set_debug_level(fresh->debug);
         config_ = std::move(fresh);
         schedule_stats();

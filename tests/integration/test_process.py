@@ -71,6 +71,26 @@ def test_sighup_under_load_drops_no_connection():
     lib.ok(len(results) > 200, "requests during the reloads: %d" % len(results))
 
 
+def test_reload_names_the_keys_that_apply_only_after_a_restart():
+    # A reload applies the reply texts at once; a changed database or worker count it cannot
+    # apply must be named in the log, not silently ignored (the daemon goes on with the old one).
+    with lib.Daemon({"WORKERS": "4"}) as d:
+        lib.eq(d.request(), lib.GREY_DEFER, "answered before the reload")
+        d.write_conf({"WORKERS": "7", "GREYLIST_REJECTION": '"Changed"', "MYSQLPASS": '"second-secret"'})
+        d.signal(signal.SIGHUP)
+        lib.ok(d.wait_for("reloaded configuration", 5), "reload logged")
+        out = d.output()
+        lib.ok("warning: WORKERS changed (4 -> 7): applies after a restart, the daemon goes on "
+               "with the running value" in out, "the worker count is named:\n" + out)
+        lib.ok("warning: MYSQLPASS changed: applies after a restart" in out,
+               "the password is named:\n" + out)
+        lib.ok("second-secret" not in out, "no password value in the log:\n" + out)
+        lib.ok("GREYLIST_REJECTION changed" not in out, "a key the reload applies is not named")
+        reply = d.request({"sender": "reload-%d@example.com" % os.getpid()})
+        lib.eq(reply, "action=defer_if_permit Changed", "the reload applied the reply text")
+        lib.eq(d.proc.poll(), None, "daemon alive")
+
+
 def test_reload_and_stats_signals_during_start_up_do_not_kill_the_daemon():
     # The port listens (init systems and monitoring see the daemon up) before the signal handlers
     # are installed; SIGHUP and SIGUSR1 terminate by default, so until then they must be held.
