@@ -298,6 +298,7 @@ template <typename Fn>
 auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
     const auto started = std::chrono::steady_clock::now();
     bool resent_after_loss = false, reprepared = false;
+    open_confirmed_ = false;  // only query_row_before_commit() confirms, after this
     for (int conflicts = 0;;) {
         connect();
         bool sent = false;  // prepared: from here on the server may run it
@@ -408,6 +409,19 @@ long long Session::query_int(const std::string& sql, const std::vector<Param>& p
     return std::stoll(*(*row)[0]);
 }
 
+std::optional<Row> Session::query_row_before_commit(const std::string& sql,
+                                                    const std::vector<Param>& params) {
+    auto row = query_row(sql, params);
+    if (!row || row->empty()) return row;
+    const bool open = row->back() && *row->back() == "1";
+    row->pop_back();
+    if (in_transaction_) {
+        if (!open) rolled_back_by_server();
+        open_confirmed_ = true;
+    }
+    return row;
+}
+
 std::uint64_t Session::execute(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
     auto run = [&] {
@@ -434,19 +448,30 @@ void Session::begin() {
     with_retry("START TRANSACTION", false,
                [](sql::PreparedStatement& ps) { return ps.executeUpdate(); });
     in_transaction_ = true;
+    // COMMIT is prepared now, before the transaction holds any row lock, so
+    // that it is never the prepare that swallows a silent rollback (commit()).
+    // A connection that fails here fails the unit's first statement.
+    try {
+        prepared("COMMIT");
+    } catch (const sql::SQLException&) {
+    }
+}
+
+// A Galera node that rolls back an idle transaction (a conflicting write set
+// applied meanwhile) says so at the client's next command, but not when that
+// command only prepares a statement: the first use of a statement inside the
+// transaction then runs on its own, and COMMIT succeeds, after a silent
+// rollback. So the server is asked whether the transaction is still open;
+// if not, the unit is retried like any conflict.
+void Session::rolled_back_by_server() {
+    count(counters(), &DatabaseCounters::conflicts);
+    throw Conflict("the server rolled the transaction back before COMMIT (conflict)");
 }
 
 void Session::commit() {
-    // A Galera node that rolls back an idle transaction (a conflicting write
-    // set applied meanwhile) says so at the client's next command, but not
-    // when that command only prepares a statement: the first use of a
-    // statement inside the transaction then runs, and COMMIT succeeds, after
-    // a silent rollback. So the server is asked whether the transaction is
-    // still open; if not, the unit is retried like any conflict.
-    if (query_int("SELECT @@in_transaction") != 1) {
-        count(counters(), &DatabaseCounters::conflicts);
-        throw Conflict("the server rolled the transaction back before COMMIT (conflict)");
-    }
+    // Asked unless the unit's last statement asked it: with COMMIT prepared
+    // in begin(), nothing between that answer and COMMIT can hide a rollback.
+    if (!open_confirmed_ && query_int("SELECT @@in_transaction") != 1) rolled_back_by_server();
     // Still in the transaction while COMMIT runs: a conflict at commit is
     // the unit's to retry, a lost connection is not resent.
     execute("COMMIT");

@@ -144,8 +144,20 @@ public:
     long long query_int(const std::string& sql, const std::vector<Param>& params = {},
                         long long if_none = 0);
     // Runs INSERT/UPDATE/DELETE and returns the affected-row count
-    // (INSERT ... ON DUPLICATE KEY UPDATE: 1 inserted, 2 updated, 0 unchanged).
+    // (INSERT ... ON DUPLICATE KEY UPDATE: 1 inserted, 2 updated, 0 unchanged;
+    // a statement of several rows sums them).
     std::uint64_t execute(const std::string& sql, const std::vector<Param>& params = {});
+
+    // For the last statement of a transaction() unit: a SELECT whose last
+    // column is @@in_transaction, so that the question commit() would ask
+    // before COMMIT (whether the server still has the transaction open, see
+    // commit()) rides on it. A 0 there throws db::Conflict, and the unit is
+    // run again; else the first row is returned without that column
+    // (nullopt when there is none) and commit() does not ask again, unless
+    // another statement ran in between. Outside a transaction the column is
+    // only dropped.
+    std::optional<Row> query_row_before_commit(const std::string& sql,
+                                               const std::vector<Param>& params = {});
 
     // Runs `unit`, statements of this session, as one transaction: the few
     // decisions that need row locks. A conflict anywhere in it, COMMIT
@@ -159,6 +171,10 @@ public:
     // committed (policyd --explain rolls its evaluation back). Nothing in it
     // is retried: a conflict throws db::Conflict. Decisions use transaction().
     void begin();
+    // Before COMMIT, asks whether the transaction is still open (SELECT
+    // @@in_transaction), unless query_row_before_commit() was the last
+    // statement: a Galera node may have rolled it back without saying so
+    // (docs/FAILURES.md). A closed one throws db::Conflict.
     void commit();
     void rollback() noexcept;
 
@@ -192,6 +208,7 @@ private:
     void lose_connection(const std::string& why);
     bool back_off(int attempt, std::chrono::steady_clock::time_point started);
     DatabaseCounters* counters() const;  // of the current endpoint, or nullptr
+    [[noreturn]] void rolled_back_by_server();
 
     Settings settings_;
     std::vector<HostPort> endpoints_;  // never empty
@@ -203,6 +220,9 @@ private:
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
     std::chrono::steady_clock::time_point deadline_{};
     bool in_transaction_ = false;
+    // The last statement was query_row_before_commit() and found the
+    // transaction open: commit() need not ask.
+    bool open_confirmed_ = false;
     bool ever_connected_ = false;  // a later open() is a reconnect
     StatementObserver* observer_ = nullptr;
     std::uint64_t round_trips_ = 0;

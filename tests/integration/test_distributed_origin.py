@@ -60,6 +60,32 @@ def test_limit_plus_one_origin_refused_then_every_origin_of_the_key():
            "block line with origins=4:\n" + log)
 
 
+def test_new_and_update_are_told_apart_also_when_the_key_row_is_created():
+    # One write records the key row and the origin; its affected rows are the key row's (1
+    # created, 2 updated) plus the origin's (1 new, 2 updated, 0 unchanged), so a created key
+    # row with an updated origin (3) must not read as a new origin with an updated key row (3).
+    # Origins without a key row: recorded by a release before the key row, or left by a cleanup
+    # that expired the key row first.
+    lib.sql("INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES "
+            "('alice@example.com','192.0.2.1',1,UNIX_TIMESTAMP()-60),"
+            "('alice@example.com','192.0.2.2',1,UNIX_TIMESTAMP()+60)")
+    with lib.Daemon(conf()) as d:
+        lib.eq(ask(d, "192.0.2.1"), DUNNO, "known origin, no key row")        # 1 + 2
+        lib.sql("DELETE FROM distributed_origin WHERE _origin=''")
+        lib.eq(ask(d, "192.0.2.2"), DUNNO, "known origin, unchanged, no key row")  # 1 + 0
+        lib.eq(ask(d, "192.0.2.3"), DUNNO, "new origin")                      # 2 + 1
+        lib.eq(ask(d, "192.0.2.3"), DUNNO, "the same origin again")           # 2 + 0 or 2
+        log = d.output()
+    lines = [l.split(", ")[1] + " " + l.split(", ")[2] for l in log.splitlines()
+             if "distributed_origin=" in l]
+    lib.eq(lines, ["distributed_origin=update host=192.0.2.1 (mail.example.com)",
+                   "distributed_origin=update host=192.0.2.2 (mail.example.com)",
+                   "distributed_origin=new host=192.0.2.3 (mail.example.com)",
+                   "distributed_origin=update host=192.0.2.3 (mail.example.com)"], "decision lines")
+    lib.eq(lib.sql("SELECT _first FROM distributed_origin WHERE _origin=''"), [["3"]],
+           "the key row created again counts its three decisions")
+
+
 def test_long_keys_sharing_a_prefix_stay_distinct():
     # eight SASL users (and eight senders) sharing their first 60 characters, one address each,
     # LIMIT=5: each key has one origin, so all are accepted. Keys cut to the reference's

@@ -154,3 +154,42 @@ def test_recipient_throttle_decides_in_one_statement():
         expect(d, {}, QUOTA, 2, "refused")
     lib.eq(lib.sql("SELECT _count_cur,_count_tot,_abuse_cur FROM throttle_rcpt"),
            [["1", "1", "1"]], "counters and abuse flag")
+
+
+ORIGINS = {"GREYLISTING": 0, "DISTRIBUTED_ORIGIN": 1, "DEBUG": 2}
+
+
+def test_distributed_origin_decides_in_a_transaction_of_two_statements():
+    # whitelist, then START TRANSACTION, the key row and the origin in one write, the count
+    # (which also asks whether the transaction is still open), COMMIT: was 6 for the check
+    with lib.Daemon(ORIGINS) as d:
+        sent = expect(d, {"sasl_username": "alice"}, "action=dunno", 5, "a new origin")
+        lib.eq([s.split(" ")[0] for s in sent[1:]], ["START", "INSERT", "SELECT", "COMMIT"],
+               "the transaction's statements:\n" + "\n".join(sent))
+        lib.ok("@@in_transaction" in sent[3], "the count asks whether the transaction is open")
+        expect(d, {"sasl_username": "alice"}, "action=dunno", 5, "the same origin again")
+        expect(d, {"sasl_username": "alice", "client_address": "198.51.100.7"}, "action=dunno", 5,
+               "another origin")
+        log = d.output()
+    lib.eq((log.count("distributed_origin=new"), log.count("distributed_origin=update")), (2, 1),
+           "new and update lines:\n" + log)
+    lib.eq(lib.sql("SELECT _first FROM distributed_origin WHERE _origin=''"), [["3"]],
+           "the key row counted three decisions")
+
+
+EVERY_MODULE = {"DEBUG": 2, "RCPT_ACL": 1, "WHITELISTSENDER": 1, "WHITELISTDNSNAME": 1,
+                "BLACKLISTING": 1, "BLACKLIST_HELO": 1, "BLACKLISTSENDER": 1,
+                "BLACKLISTDNSNAME": 1, "SPAMTRAPPING": 1, "DISTRIBUTED_ORIGIN": 1,
+                "HELO_CHECK": 1, "AUTO_WHITE_LISTING": 1, "AUTO_BLACK_LISTING": 1,
+                "SENDERTHROTTLE": 1, "RECIPIENTTHROTTLE": 1}
+
+
+def test_every_module_on_counts_as_docs_performance_states():
+    # docs/PERFORMANCE.md "Round trips per request with every module on": distributed_origin's
+    # 4 of them were 6
+    with lib.Daemon(EVERY_MODULE) as d:
+        expect(d, {"instance": "m1"}, lib.GREY_DEFER, 10, "a new triplet")
+        lib.sql("UPDATE triplet SET _datenew=_datenew-300")
+        # the message's first admitted recipient also records its instance
+        expect(d, {"instance": "m2"}, "action=dunno", 13, "a known triplet, a new message")
+        expect(d, {"instance": "m2"}, "action=dunno", 12, "a known triplet passing every check")

@@ -1,9 +1,10 @@
 // NAME
 //   distributed_origin.cpp - too many origins for one key (see distributed_origin.h)
 // DESCRIPTION
-//   One request is one transaction: write the key's own row, record the
-//   origin (INSERT ... ON DUPLICATE KEY UPDATE), count the key's origins
-//   within the span (one indexed COUNT on KEY(_key,_last)), commit.
+//   One request is one transaction of two statements: write the key's own
+//   row and record the origin (one INSERT ... ON DUPLICATE KEY UPDATE of
+//   both rows), count the key's origins within the span (one indexed read
+//   on KEY(_key,_last)), commit.
 //   Recording before counting alone already guarantees that no more than
 //   LIMIT origins are ever accepted, whatever several daemons do at once:
 //   the k-th origin to be recorded sees at least k rows. The key row makes
@@ -20,6 +21,18 @@
 //   _last is the key's last decision, so cleanup expires it with the rest;
 //   its _first counts decisions, so every decision changes the row: Galera
 //   certifies only rows that change, and an unchanged row would not conflict.
+//   The count restarts at 2, so a key row with _first = 1 is one the
+//   decision itself created.
+//
+//   The write lists the key row first: rows are written in the order given,
+//   so the key row's lock is taken before the origin row's, as when they
+//   were two statements. Its affected-row count is the key row's (1 created,
+//   2 updated) plus the origin row's (1 new, 2 later _last, 0 unchanged):
+//   the count statement tells whether the key row was created, and the
+//   rest says whether the origin is new (distributed_origin=new|update).
+//   The count statement is the unit's last and also asks whether the
+//   transaction is still open (db::Session::query_row_before_commit), the
+//   question COMMIT would otherwise cost a statement of its own.
 //
 //   A refused request records its origin too: an attack that goes on keeps
 //   its key refused, and the LIMIT+1-th origin is what puts the key over
@@ -31,6 +44,7 @@
 #include <openssl/evp.h>
 
 #include <cstring>
+#include <string>
 
 #include "db/session.h"
 #include "policy/checks/list_entries.h"
@@ -38,24 +52,24 @@
 namespace policyd {
 namespace {
 
-// ?1 key, ?2 now, ?3 now. _first wraps long before the column would.
-const std::string kWriteKeyRow =
-    "INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES (?,'',1,?) "
-    "ON DUPLICATE KEY UPDATE _first = IF(_first >= 2000000000, 1, _first + 1), "
-    "_last = GREATEST(_last, ?)";
+// ?1 key, ?2 now (the key row); ?3 key, ?4 origin, ?5 now (_first), ?6 now
+// (_last). An existing key row counts the decision in _first (restarting
+// at 2 long before the column would wrap); an existing origin keeps its
+// _first. GREATEST: a daemon with a slow clock never moves _last back.
+const std::string kRecord =
+    "INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES (?,'',1,?),(?,?,?,?) "
+    "ON DUPLICATE KEY UPDATE "
+    "_first = IF(_origin = '', IF(_first BETWEEN 1 AND 1999999999, _first + 1, 2), _first), "
+    "_last = GREATEST(_last, VALUES(_last))";
 
-// ?1 key, ?2 origin, ?3 now (_first), ?4 now (_last). GREATEST: a daemon
-// with a slow clock never moves _last back.
-const std::string kRecordOrigin =
-    "INSERT INTO distributed_origin (_key,_origin,_first,_last) VALUES (?,?,?,?) "
-    "ON DUPLICATE KEY UPDATE _last = GREATEST(_last, VALUES(_last))";
-
-// ?1 key, ?2 oldest _last still in the span. The key row is not an origin.
-// A locking read: it counts the latest committed rows, not the snapshot of
-// a read view that may predate the commits this decision waited for.
-const std::string kCountOrigins =
-    "SELECT COUNT(*) FROM distributed_origin WHERE _key=? AND _last >= ? AND _origin <> '' "
-    "LOCK IN SHARE MODE";
+// ?1 key, ?2 oldest _last still in the span, which the key row (just
+// written) is within: the origins, whether the key row was created by this
+// decision, and whether the transaction is still open. A locking read: it
+// counts the latest committed rows, not the snapshot of a read view that
+// may predate the commits this decision waited for.
+const std::string kCount =
+    "SELECT SUM(_origin <> ''), SUM(_origin = '' AND _first = 1), @@in_transaction "
+    "FROM distributed_origin WHERE _key=? AND _last >= ? LOCK IN SHARE MODE";
 
 constexpr std::string_view kSaslPrefix = "sasl=";
 
@@ -143,13 +157,21 @@ Decision DistributedOriginCheck::run(CheckContext& ctx) const {
     const long long now = ctx.now;
     std::uint64_t recorded = 0;
     long long origins = 0;
+    bool key_row_created = false;
     ctx.db.transaction([&] {
-        ctx.db.execute(kWriteKeyRow, {stored, now, now});
-        recorded = ctx.db.execute(kRecordOrigin, {stored, origin, now, now});
-        origins = ctx.db.query_int(kCountOrigins, {stored, now - c.distributed_origin_time});
+        recorded = ctx.db.execute(kRecord, {stored, now, stored, origin, now, now});
+        const auto counted = ctx.db.query_row_before_commit(
+            kCount, {stored, now - c.distributed_origin_time});
+        // NULL sums (no row at all) cannot follow the write; read as 0.
+        auto column = [&](std::size_t i) {
+            return counted && (*counted)[i] ? std::stoll(*(*counted)[i]) : 0LL;
+        };
+        origins = column(0);
+        key_row_created = column(1) == 1;
     });
+    const bool new_origin = recorded - (key_row_created ? 1 : 2) == 1;
     if (origins <= c.distributed_origin_limit) {
-        ctx.log_decision(recorded == 1 ? "distributed_origin=new" : "distributed_origin=update");
+        ctx.log_decision(new_origin ? "distributed_origin=new" : "distributed_origin=update");
         return Decision::Continue;
     }
     ctx.log_decision("distributed_origin=block", ", origins=" + std::to_string(origins));
