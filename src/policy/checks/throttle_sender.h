@@ -15,8 +15,9 @@
 //   With no mode applying the request is not throttled and nothing logged.
 //
 //   A message is counted once (per Postfix instance), recipients and bytes
-//   per request. Every admission is one conditional UPDATE on the row; the
-//   instance is recorded only for admitted requests (throttle_sender.cpp).
+//   per request. Every decision is one INSERT ... ON DUPLICATE KEY UPDATE
+//   ... RETURNING on the row (throttle_common.h); the instance is recorded
+//   only for admitted requests (throttle_sender.cpp).
 //
 //   Tables: throttle, throttle_from_instance, and blacklist (HOST) or
 //   blacklist_sender (ENVELOPE) for SENDER_THROTTLE_AUTOBLACKLIST. Log
