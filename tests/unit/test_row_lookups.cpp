@@ -35,6 +35,14 @@ std::vector<std::string> split(const std::string& text, const std::string& separ
     return parts;
 }
 
+// A check's context on a session that was never connected: a check that
+// sent a statement through it would throw.
+struct OfflineContext {
+    OfflineContext(const Request& r, const Config& c) : ctx(r, c, session, 1000, 1, 7) {}
+    db::Session session{db::Settings{}};
+    CheckContext ctx;
+};
+
 }  // namespace
 
 TEST_CASE("each asked lookup is one numbered part of one UNION ALL", "[row_lookups]") {
@@ -73,8 +81,8 @@ TEST_CASE("the HELO blacklist asks for the HELO and [HELO]; spamtrap for the rec
     Request r;
     r.helo = "mx.example.com";
     r.rcpt = "trap@example.org";
-    db::Session unconnected{db::Settings{}};
-    CheckContext ctx(r, c, unconnected, 1000, 1, 7);
+    OfflineContext offline(r, c);
+    CheckContext& ctx = offline.ctx;
 
     const auto helo = BlacklistHeloCheck().row_lookup(ctx);
     REQUIRE(helo);
@@ -149,8 +157,8 @@ TEST_CASE("the sender throttle offers its row lookup as a carried select when it
     Request r;
     r.ip = "192.0.2.10";
     r.instance = "m1";
-    db::Session unconnected{db::Settings{}};
-    CheckContext ctx(r, c, unconnected, 1000, 1, 7);
+    OfflineContext offline(r, c);
+    CheckContext& ctx = offline.ctx;
 
     const auto select = SenderThrottleCheck().carried_select(ctx);
     REQUIRE(select);
