@@ -2,13 +2,14 @@
 //   check.cpp - CheckContext logging and row lookups (see check.h)
 // DESCRIPTION
 //   The decision line format is the one administrators parse in the
-//   reference's logs; it must not change. row_matches()
-//   asks every enabled check's row lookup once per request (row_lookups.h),
-//   inside a later check's guarded insert or carried select where one can
-//   carry them.
+//   reference's logs; it must not change. row_matches() and carried_row()
+//   ask every enabled check's row lookup once per request (row_lookups.h),
+//   inside a later check's guarded insert or with the carried selects'
+//   read where one can carry them.
 #include "policy/check.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "log/log.h"
 #include "policy/row_lookups.h"
@@ -51,12 +52,20 @@ void CheckContext::log_line(std::string_view line) { log::line(line); }
 
 void CheckContext::set_enabled_checks(std::vector<const Check*> checks) {
     enabled_checks_ = std::move(checks);
+    read_ = false;
     row_hits_.reset();
     ask_alone_ = false;
     carrier_ = nullptr;
     carried_.reset();
     carried_error_.reset();
-    carried_row_.reset();
+    carried_rows_.clear();
+}
+
+CheckContext::Lookups CheckContext::all_lookups() const {
+    Lookups lookups;
+    lookups.reserve(enabled_checks_.size());
+    for (const Check* c : enabled_checks_) lookups.push_back(c->row_lookup(*this));
+    return lookups;
 }
 
 // The lookups in one statement; nullopt (and every check asks alone from
@@ -72,13 +81,13 @@ std::optional<std::uint64_t> CheckContext::ask_together(const Lookups& lookups) 
     }
 }
 
-// The index of the check whose first statement may carry the lookups when
+// The index of the check whose guarded insert may carry the lookups when
 // `caller` asks first: the first check after it that does not decide by
-// its row lookup alone, when `caller` does and no lookup is asked from that
-// check on (the carried statement must hold exactly the questions asked
-// before it). nullopt when there is none.
-std::optional<std::size_t> CheckContext::carrier_after(std::size_t caller,
-                                                       const Lookups& lookups) const {
+// its row lookup alone, when `caller` does, that check offers a guarded
+// insert and no lookup is asked from it on (the insert must be guarded by
+// exactly the questions asked before it). nullopt when there is none.
+std::optional<std::size_t> CheckContext::guarded_insert_carrier(std::size_t caller,
+                                                                const Lookups& lookups) const {
     if (!enabled_checks_[caller]->decides_by_row_lookup(*this)) return std::nullopt;
     std::size_t carrier = caller + 1;
     while (carrier < enabled_checks_.size() &&
@@ -87,29 +96,8 @@ std::optional<std::size_t> CheckContext::carrier_after(std::size_t caller,
     if (carrier == enabled_checks_.size()) return std::nullopt;
     for (std::size_t i = carrier; i < lookups.size(); ++i)
         if (lookups[i]) return std::nullopt;
+    if (!enabled_checks_[carrier]->guarded_insert(*this)) return std::nullopt;
     return carrier;
-}
-
-// Sends the lookups inside the carrier's guarded insert or carried select
-// when there is a carrier and it offers one. Returns the lookups' answers,
-// or nullopt when nothing was sent or the answers are still to be asked.
-std::optional<std::uint64_t> CheckContext::send_carried(std::size_t caller,
-                                                        const Lookups& lookups) {
-    const std::optional<std::size_t> at = carrier_after(caller, lookups);
-    if (!at) return std::nullopt;
-    const Check& carrier = *enabled_checks_[*at];
-    std::optional<std::uint64_t> hits;
-    if (const std::optional<GuardedInsert> insert = carrier.guarded_insert(*this)) {
-        working_for(carrier);
-        hits = send_carried_insert(carrier, *insert, lookups);
-    } else if (const std::optional<CarriedSelect> select = carrier.carried_select(*this)) {
-        working_for(carrier);
-        hits = send_carried_select(carrier, *select, lookups);
-    } else {
-        return std::nullopt;
-    }
-    working_for(*enabled_checks_[caller]);
-    return hits;
 }
 
 // The guarded insert: the lookups' answers (none matched) when it wrote;
@@ -131,17 +119,33 @@ std::optional<std::uint64_t> CheckContext::send_carried_insert(const Check& carr
     return std::uint64_t{0};
 }
 
-// The carried select: the lookups' answers, its row kept for the carrier.
-// nullopt when no lookup is asked (nothing to carry) or it failed other
-// than by an outage: whose table failed is unknown, so the lookups are
-// asked as usual and the carrier sends its own SELECT (a plain read waits
-// for no lock, so sending it again costs only the round trip).
-std::optional<std::uint64_t> CheckContext::send_carried_select(const Check& carrier,
-                                                               const CarriedSelect& select,
-                                                               const Lookups& lookups) {
-    if (std::none_of(lookups.begin(), lookups.end(), [](const auto& l) { return l.has_value(); }))
-        return std::nullopt;
-    const RowLookupStatement statement = carried_select_statement(select, lookups);
+// The carried selects of `caller` and of the enabled checks after it, with
+// the lookups, in one statement: the lookups' answers (0 when none is
+// asked), the rows kept for their checks. nullopt when no check offers a
+// select, or the statement failed other than by an outage: whose table
+// failed is unknown, so the lookups are asked as usual and each check
+// sends its own read (a plain read waits for no lock, so sending it again
+// costs only the round trip).
+std::optional<std::uint64_t> CheckContext::send_carried_selects(std::size_t caller,
+                                                                const Lookups& lookups) {
+    std::vector<const Check*> readers;
+    std::vector<CarriedSelect> selects;
+    for (std::size_t i = caller; i < enabled_checks_.size(); ++i) {
+        if (std::optional<CarriedSelect> select = enabled_checks_[i]->carried_select(*this)) {
+            readers.push_back(enabled_checks_[i]);
+            selects.push_back(std::move(*select));
+        }
+    }
+    if (selects.empty()) return std::nullopt;
+    std::vector<const CarriedSelect*> parts;
+    std::size_t width = 0;
+    for (const CarriedSelect& select : selects) {
+        parts.push_back(&select);
+        width += select.width;
+    }
+    const bool asks = std::any_of(lookups.begin(), lookups.end(),
+                                  [](const auto& lookup) { return lookup.has_value(); });
+    const RowLookupStatement statement = carried_select_statement(parts, lookups);
     std::optional<db::Row> row;
     try {
         row = db.query_row(statement.sql, statement.params);
@@ -150,32 +154,59 @@ std::optional<std::uint64_t> CheckContext::send_carried_select(const Check& carr
     } catch (const db::Error&) {
         return std::nullopt;
     }
-    if (!row || row->empty() || !row->front()) return std::nullopt;
-    const std::uint64_t hits = std::stoull(*row->front());
-    row->erase(row->begin());
-    carrier_ = &carrier;
-    carried_row_ = std::move(*row);
+    if (!row || row->size() != width + (asks ? 1 : 0) || (asks && !row->front()))
+        return std::nullopt;
+    std::uint64_t hits = 0;
+    auto column = row->begin();
+    if (asks) hits = std::stoull(**column++);
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+        const auto end = column + static_cast<std::ptrdiff_t>(selects[i].width);
+        carried_rows_.emplace_back(readers[i], db::Row(column, end));
+        column = end;
+    }
     return hits;
+}
+
+// The request's first ask, by enabled_checks_[caller]: every lookup in one
+// statement, a guarded insert's when it can carry them, else the carried
+// selects' read when there is one, else their own.
+void CheckContext::read_together(std::size_t caller) {
+    read_ = true;
+    Lookups lookups;
+    try {
+        lookups = all_lookups();
+    } catch (const db::Unavailable&) {
+        throw;
+    } catch (const db::Error&) {
+        // A check's question needs a statement of its own that fails (the
+        // CIDR lengths of a list that is gone): every check asks alone, so
+        // that failure is that check's when it asks.
+        ask_alone_ = true;
+        return;
+    }
+    if (const std::optional<std::size_t> at = guarded_insert_carrier(caller, lookups)) {
+        const Check& carrier = *enabled_checks_[*at];
+        working_for(carrier);
+        row_hits_ = send_carried_insert(carrier, *carrier.guarded_insert(*this), lookups);
+        working_for(*enabled_checks_[caller]);
+    } else {
+        row_hits_ = send_carried_selects(caller, lookups);
+    }
+    if (!row_hits_) row_hits_ = ask_together(lookups);
+    if (!row_hits_) {
+        // A lookup's table fails: the carried INSERT's failure may have
+        // been that table's too, so the carrier sends its own INSERT.
+        carried_error_.reset();
+        carrier_ = nullptr;
+    }
 }
 
 bool CheckContext::row_matches(const Check& check) {
     const auto at = std::find(enabled_checks_.begin(), enabled_checks_.end(), &check);
-    if (at == enabled_checks_.end() || ask_alone_)
+    if (at != enabled_checks_.end() && !ask_alone_ && !read_)
+        read_together(static_cast<std::size_t>(at - enabled_checks_.begin()));
+    if (at == enabled_checks_.end() || !row_hits_)
         return run_row_lookups(db, {check.row_lookup(*this)}) != 0;
-    if (!row_hits_) {
-        Lookups lookups;
-        lookups.reserve(enabled_checks_.size());
-        for (const Check* c : enabled_checks_) lookups.push_back(c->row_lookup(*this));
-        row_hits_ = send_carried(at - enabled_checks_.begin(), lookups);
-        if (!row_hits_) row_hits_ = ask_together(lookups);
-        if (!row_hits_) {
-            // A lookup's table fails: the carried INSERT's failure may have
-            // been that table's too, so the carrier sends its own INSERT.
-            carried_error_.reset();
-            carrier_ = nullptr;
-            return run_row_lookups(db, {check.row_lookup(*this)}) != 0;
-        }
-    }
     return (*row_hits_ >> (at - enabled_checks_.begin())) & 1;
 }
 
@@ -192,11 +223,22 @@ std::optional<std::uint64_t> CheckContext::carried_insert(const Check& check) {
     return changed;
 }
 
-std::optional<db::Row> CheckContext::carried_row(const Check& check) {
-    if (&check != carrier_ || !carried_row_) return std::nullopt;
-    std::optional<db::Row> row = std::move(carried_row_);
-    carried_row_.reset();
-    return row;
+db::Row CheckContext::carried_row(const Check& check) {
+    const auto at = std::find(enabled_checks_.begin(), enabled_checks_.end(), &check);
+    if (at != enabled_checks_.end() && !ask_alone_ && !read_)
+        read_together(static_cast<std::size_t>(at - enabled_checks_.begin()));
+    for (auto& [reader, row] : carried_rows_) {
+        if (reader != &check) continue;
+        reader = nullptr;  // given once
+        return std::move(row);
+    }
+    const std::optional<CarriedSelect> select = check.carried_select(*this);
+    if (!select) throw std::logic_error("carried_row: the check offers no carried select");
+    const RowLookupStatement alone = carried_select_statement({&*select}, {});
+    std::optional<db::Row> row = db.query_row(alone.sql, alone.params);
+    if (!row || row->size() != select->width)
+        throw db::Error(std::string(check.name()) + ": its read returned no row");
+    return std::move(*row);
 }
 
 }  // namespace policyd

@@ -30,27 +30,34 @@
 //   lookups are asked after all, to tell a listed client from an unchanged
 //   row.
 //
-//   A check whose first statement is a plain one-row SELECT that depends
-//   on nothing an earlier check writes for the request (the sender
-//   throttle's row) may offer it as a CarriedSelect instead. Under the
-//   same condition the context sends that SELECT in place of the lookups,
-//   with their answers as an extra column in front of its row; the check
-//   then takes its row from ctx.carried_row() instead of sending it. The
-//   read locks nothing, so when a listed client ends the request before
-//   that check runs, having read its row changes nothing. With the
-//   whitelist and the sender throttle a refusal costs that statement and
-//   the throttle's decision.
+//   A check whose first statement is a plain one-row read that depends on
+//   nothing an earlier check writes for the request (rcpt_acl's deciding
+//   row, the HELO count, the sender throttle's row) offers it as a
+//   CarriedSelect instead. When no guarded insert carries the lookups, the
+//   first check of the request to ask for its lookup or its row (with
+//   ctx.row_matches() or ctx.carried_row()) sends one SELECT for itself
+//   and every later check: the lookups' answers in a column in front of
+//   the carried selects' columns; each of those checks then takes its row
+//   from ctx.carried_row(), which sends the read alone when it was not
+//   carried. The reads lock
+//   nothing, so when a check ends the request before a later one runs,
+//   having read that one's row changes nothing. With every module on, all
+//   the reads before the first write are this one statement; with the
+//   whitelist and the sender throttle a refusal costs it and the
+//   throttle's decision.
 //
 //   Whichever statement carries the lookups, a failure other than an
 //   outage must not be blamed on the wrong check: the lookups are then
 //   asked without it, and if they fail too, each check asks alone.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -82,13 +89,20 @@ struct GuardedInsert {
     std::vector<db::Param> rest_params;
 };
 
-// "SELECT <select>": a check's first statement in the form the context can
-// put the row lookups' answers in front of (row_lookups.h). A plain
-// (non-locking) read that returns exactly one row; `select` is the text
-// after SELECT, its '?' bound to `params`.
+// A check's one-row read in the form the context can combine with other
+// checks' and put the row lookups' answers in front of (row_lookups.h):
+// "SELECT <columns> FROM (SELECT 1) AS one <joins>", `columns` being
+// `width` comma-separated expressions (scalar subqueries, or columns of
+// the joins) with their '?' bound to `column_params`, `joins` empty or
+// " LEFT JOIN <table> AS <alias> ON ..." clauses matching at most one row
+// each, with aliases no other check uses, their '?' bound to
+// `join_params`. A plain (non-locking) read: its row always exists.
 struct CarriedSelect {
-    std::string select;
-    std::vector<db::Param> params;
+    std::string columns;
+    std::size_t width = 0;
+    std::string joins;
+    std::vector<db::Param> column_params;
+    std::vector<db::Param> join_params;
 };
 
 // What a check concluded. Continue and Pass let the chain go on; every other
@@ -129,8 +143,9 @@ public:
 
     // Whether `check`'s row_lookup() finds a row (false without a lookup).
     // The first call asks the lookups of every enabled check in one
-    // statement (a later check's guarded insert or carried select, when
-    // one can carry them) and keeps the answers for the later calls; a
+    // statement (a later check's guarded insert, when it can carry them,
+    // else the carried selects' read when there is one) and keeps the
+    // answers for the later calls; a
     // check not among them (or none set: a check run alone) asks alone. If
     // the combined statement fails other than by an outage (a missing
     // table, say), every check asks alone from then on, so the failure
@@ -150,11 +165,14 @@ public:
     // held row lock).
     std::optional<std::uint64_t> carried_insert(const Check& check);
 
-    // The row of `check`'s carried_select() when the first row_matches() of
-    // this request sent it with the lookups; nullopt when it was not sent
-    // or that statement failed (the check sends its SELECT itself, so a
-    // failure of its own table is its own). Given once.
-    std::optional<db::Row> carried_row(const Check& check);
+    // The row of `check`'s carried_select() (its `width` columns). The
+    // first call of a request, or row_matches() before it, reads it with
+    // the lookups and the carried selects of the enabled checks after
+    // `check` in one statement. When the statement that carried the
+    // lookups had no room for it, or that read failed other than by an
+    // outage, the select is sent alone, so a failure of the check's own
+    // table is its own. Throws db::Error.
+    db::Row carried_row(const Check& check);
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>
@@ -176,23 +194,25 @@ public:
 
 private:
     using Lookups = std::vector<std::optional<RowLookup>>;
+    Lookups all_lookups() const;
+    void read_together(std::size_t caller);
     std::optional<std::uint64_t> ask_together(const Lookups& lookups);
-    std::optional<std::size_t> carrier_after(std::size_t caller, const Lookups& lookups) const;
-    std::optional<std::uint64_t> send_carried(std::size_t caller, const Lookups& lookups);
+    std::optional<std::size_t> guarded_insert_carrier(std::size_t caller,
+                                                      const Lookups& lookups) const;
     std::optional<std::uint64_t> send_carried_insert(const Check& carrier,
                                                      const GuardedInsert& insert,
                                                      const Lookups& lookups);
-    std::optional<std::uint64_t> send_carried_select(const Check& carrier,
-                                                     const CarriedSelect& select,
-                                                     const Lookups& lookups);
+    std::optional<std::uint64_t> send_carried_selects(std::size_t caller,
+                                                      const Lookups& lookups);
 
     std::vector<const Check*> enabled_checks_;
+    bool read_ = false;                      // the first ask of the request was sent
     std::optional<std::uint64_t> row_hits_;  // bit i: enabled_checks_[i] matched
     bool ask_alone_ = false;                 // the combined statement failed
-    const Check* carrier_ = nullptr;         // whose statement carried the lookups
-    std::optional<std::uint64_t> carried_;   // a guarded insert: what it changed
+    const Check* carrier_ = nullptr;         // whose guarded insert carried the lookups
+    std::optional<std::uint64_t> carried_;   // what it changed
     std::optional<std::string> carried_error_;  // or how it failed
-    std::optional<db::Row> carried_row_;     // a carried select: its row
+    std::vector<std::pair<const Check*, db::Row>> carried_rows_;  // the carried selects' rows
 };
 
 class Check {
@@ -227,7 +247,8 @@ public:
     // This request's first statement as a CarriedSelect, when it is a
     // one-row read that depends on nothing an earlier check writes for the
     // request; run() then asks ctx.carried_row(*this) before sending it. A
-    // check offers a guarded insert or a carried select, not both.
+    // check offers at most one of a row lookup, a guarded insert and a
+    // carried select.
     virtual std::optional<CarriedSelect> carried_select(const CheckContext&) const {
         return std::nullopt;
     }

@@ -5,6 +5,11 @@
 //   the first matching row of each table as the separate lookups did; an
 //   EXISTS (the carried forms) stops there by itself. The condition is
 //   parenthesised because some (the HELO patterns) use OR.
+//
+//   A carried select is one row however many checks it reads for: each
+//   check's columns are scalar expressions or columns of its own LEFT
+//   JOINs on "(SELECT 1) AS one", each join matching at most one row, so
+//   the row neither multiplies nor vanishes when a table has no match.
 #include "policy/row_lookups.h"
 
 #include <stdexcept>
@@ -72,20 +77,31 @@ RowLookupStatement guarded_insert_statement(const GuardedInsert& insert,
     return statement;
 }
 
-RowLookupStatement carried_select_statement(const CarriedSelect& select,
+RowLookupStatement carried_select_statement(const std::vector<const CarriedSelect*>& selects,
                                             const std::vector<std::optional<RowLookup>>& lookups) {
     if (lookups.size() > 64)
         throw std::logic_error("carried_select_statement: more than 64 lookups");
     RowLookupStatement statement;
-    const std::string hits = exists_parts(
+    std::string columns = exists_parts(
         lookups,
         [](const std::string& exists, std::size_t i) {
             return "(" + exists + " << " + std::to_string(i) + ")";
         },
         " | ", statement.params);
-    statement.sql = hits.empty() ? "SELECT " + select.select
-                                 : "SELECT " + hits + " AS row_lookups, " + select.select;
-    statement.params.insert(statement.params.end(), select.params.begin(), select.params.end());
+    if (!columns.empty()) columns += " AS row_lookups";
+    std::string joins;
+    for (const CarriedSelect* select : selects) {
+        if (!columns.empty()) columns += ", ";
+        columns += select->columns;
+        statement.params.insert(statement.params.end(), select->column_params.begin(),
+                                select->column_params.end());
+        joins += select->joins;
+    }
+    for (const CarriedSelect* select : selects)  // the joins' '?' follow every column's
+        statement.params.insert(statement.params.end(), select->join_params.begin(),
+                                select->join_params.end());
+    statement.sql = "SELECT " + columns;
+    if (!joins.empty()) statement.sql += " FROM (SELECT 1) AS one" + joins;
     return statement;
 }
 

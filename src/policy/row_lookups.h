@@ -6,7 +6,7 @@
 //   RowLookupStatement s = row_lookup_statement(lookups);
 //   std::uint64_t hits = run_row_lookups(session, lookups); // bit i: lookups[i] matched
 //   RowLookupStatement g = guarded_insert_statement(insert, lookups);
-//   RowLookupStatement c = carried_select_statement(select, lookups);
+//   RowLookupStatement c = carried_select_statement({&select, ...}, lookups);
 // DESCRIPTION
 //   Several checks decide on nothing but whether one row of their table
 //   matches the request: the six white- and blacklists, the HELO blacklist
@@ -26,10 +26,11 @@
 //     "INSERT INTO t (...) SELECT <values> FROM DUAL WHERE NOT EXISTS (...)
 //     AND NOT EXISTS (...) ON DUPLICATE KEY UPDATE ...", which writes only
 //     when none matches (GuardedInsert);
-//   - carried_select_statement() puts their answers in front of a check's
-//     one-row SELECT: "SELECT (EXISTS (...) << i) | (EXISTS (...) << j)
-//     AS row_lookups, <select>", the same bits as run_row_lookups()
-//     (CarriedSelect).
+//   - carried_select_statement() puts their answers in front of the
+//     one-row reads of one or more checks: "SELECT (EXISTS (...) << i) |
+//     (EXISTS (...) << j) AS row_lookups, <columns>, <columns> FROM
+//     (SELECT 1) AS one <joins> <joins>", the same bits as
+//     run_row_lookups() (CarriedSelect).
 #pragma once
 
 #include <cstdint>
@@ -55,9 +56,10 @@ RowLookupStatement guarded_insert_statement(const GuardedInsert& insert,
                                             const std::vector<std::optional<RowLookup>>& guard);
 
 // The carried select: column 0 the answers of `lookups` (bit i set when
-// lookups[i] matched; at most 64, nullopt entries add nothing), then
-// `select`'s row. Without any lookup, `select` alone: SELECT <select>.
-RowLookupStatement carried_select_statement(const CarriedSelect& select,
+// lookups[i] matched; at most 64; nullopt entries add nothing, and without
+// any lookup there is no such column), then each of `selects`' columns in
+// order. One select and no lookup is that check's read alone.
+RowLookupStatement carried_select_statement(const std::vector<const CarriedSelect*>& selects,
                                             const std::vector<std::optional<RowLookup>>& lookups);
 
 // Runs row_lookup_statement(lookups) on `db`; bit i of the result is set

@@ -2,10 +2,10 @@
 //   test_list_checks.cpp - the pure parts of the list lookups and rcpt_acl
 // DESCRIPTION
 //   Lookup keys, switches, the lists' row lookups, the WHITELISTNULL
-//   shortcut and the rcpt_acl tie-break, without a database (the session
+//   shortcut and the parameters of rcpt_acl's read, without a database (the session
 //   is never connected; a test that reached it would fail with db::Error).
-//   The SQL side is covered by the conformance scenarios and
-//   tests/integration/test_lists.py.
+//   The SQL side (rcpt_acl's ranking among them) is covered by the
+//   conformance scenarios and tests/integration/test_lists.py.
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -139,33 +139,24 @@ TEST_CASE("the WHITELISTNULL shortcut accepts without a lookup", "[lists]") {
     CHECK(ctx.tokens == std::vector<std::string>{"whitelist=update"});
 }
 
-TEST_CASE("rcpt_acl: the highest priority decides", "[rcpt_acl]") {
+TEST_CASE("rcpt_acl reads its deciding row as a carried select", "[rcpt_acl]") {
+    Config c;
+    c.rcpt_acl = 1;
     const Request r = ipv4_request();
-    const std::vector<AclRow> rows = {
-        {"@example.com", "@example.org", "w", 1},
-        {"alice@example.com", "bob@example.org", "b", 5},
-        {"alice@example.com", "@example.org", "w", 3},
-    };
-    CHECK(deciding_acl_row(rows, r)->wblist == "b");
-    CHECK_FALSE(deciding_acl_row({}, r));
-}
-
-TEST_CASE("rcpt_acl: equal priorities go to the more exact row", "[rcpt_acl]") {
-    const Request r = ipv4_request();
-    const AclRow both_domains{"@example.com", "@example.org", "b", 0};
-    const AclRow exact_sender{"alice@example.com", "@example.org", "s", 0};
-    const AclRow exact_rcpt{"@example.com", "bob@example.org", "r", 0};
-    const AclRow both_exact{"alice@example.com", "bob@example.org", "w", 0};
-    std::vector<AclRow> rows = {both_domains, exact_sender, exact_rcpt, both_exact};
-    // whatever order the database returns them in
-    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.wblist < b.wblist; });
-    do {
-        CHECK(deciding_acl_row(rows, r)->wblist == "w");
-    } while (std::next_permutation(rows.begin(), rows.end(),
-                                   [](auto& a, auto& b) { return a.wblist < b.wblist; }));
-    CHECK(deciding_acl_row({both_domains, exact_sender, exact_rcpt}, r)->wblist == "r");
-    CHECK(deciding_acl_row({exact_sender, both_domains}, r)->wblist == "s");
-    CHECK(deciding_acl_row({both_domains}, r)->wblist == "b");
+    db::Session unconnected{db::Settings{}};
+    RecordingContext ctx(r, c, unconnected);
+    const auto select = RcptAclCheck().carried_select(ctx);
+    REQUIRE(select);
+    CHECK(select->width == 1);
+    CHECK(select->joins.empty());
+    // the sender's candidates, the recipient's, then the recipient and the
+    // sender again for the tie-break by exactness
+    CHECK(select->column_params ==
+          std::vector<db::Param>{std::string("@example.com"), std::string("alice@example.com"),
+                                 std::string("bob@example.org"), std::string("@example.org"),
+                                 std::string("bob@example.org"), std::string("alice@example.com")});
+    CHECK(select->columns.find("ORDER BY _priority DESC, _rcpt = ? DESC, _sender = ? DESC") !=
+          std::string::npos);
 }
 
 TEST_CASE("a list's row lookup is its match on the request's keys, live rows only", "[lists]") {

@@ -119,33 +119,42 @@ TEST_CASE("a guarded insert writes only when none of the lookups matches", "[row
     CHECK(plain.params == std::vector<db::Param>{std::string("x"), 5LL});
 }
 
-TEST_CASE("a carried select answers the lookups in a column before its row", "[row_lookups]") {
-    const CarriedSelect select{"t.*, ? FROM t WHERE k = ?", {std::string("i"), 9LL}};
+TEST_CASE("a carried select answers the lookups in a column before the checks' rows",
+          "[row_lookups]") {
+    const CarriedSelect joined{"t.a, t.b, ?", 3, " LEFT JOIN t ON t.k = ?", {std::string("i")},
+                               {9LL}};
+    const CarriedSelect scalar{"(SELECT COUNT(*) FROM u WHERE h = ?)", 1, "", {std::string("h")},
+                               {}};
     const std::vector<std::optional<RowLookup>> lookups = {
         std::nullopt,  // a check without a question keeps its bit
         RowLookup{"whitelist", "_whitelist IN (?,?)", {std::string("a"), std::string("b")}},
         RowLookup{"blacklist", "x = ? OR y = ?", {std::string("d"), 7LL}},
         std::nullopt,
     };
-    const RowLookupStatement carried = carried_select_statement(select, lookups);
+    const RowLookupStatement carried = carried_select_statement({&joined, &scalar}, lookups);
     // bit i for lookups[i], as run_row_lookups() answers; the lookups as the
-    // guarded insert asks them
+    // guarded insert asks them; then each select's columns, the joins last
     CHECK(carried.sql ==
           "SELECT (EXISTS (SELECT 1 FROM whitelist WHERE (_whitelist IN (?,?))) << 1) | "
           "(EXISTS (SELECT 1 FROM blacklist WHERE (x = ? OR y = ?)) << 2) AS row_lookups, "
-          "t.*, ? FROM t WHERE k = ?");
-    // the lookups', then the select's
+          "t.a, t.b, ?, (SELECT COUNT(*) FROM u WHERE h = ?) FROM (SELECT 1) AS one "
+          "LEFT JOIN t ON t.k = ?");
+    // in the order of their '?': the lookups', the columns', the joins'
     CHECK(carried.params == std::vector<db::Param>{std::string("a"), std::string("b"),
-                                                   std::string("d"), 7LL, std::string("i"), 9LL});
+                                                   std::string("d"), 7LL, std::string("i"),
+                                                   std::string("h"), 9LL});
     const RowLookupStatement guarded = guarded_insert_statement(
         GuardedInsert{"INSERT INTO t (a)", "?", "", {}, {}}, lookups);
     CHECK(guarded.sql.find("NOT EXISTS (SELECT 1 FROM whitelist WHERE (_whitelist IN (?,?)))") !=
           std::string::npos);
 
-    const RowLookupStatement plain = carried_select_statement(select, {std::nullopt});
-    CHECK(plain.sql == "SELECT t.*, ? FROM t WHERE k = ?");
-    CHECK(plain.params == select.params);
-    CHECK_THROWS_AS(carried_select_statement(select, std::vector<std::optional<RowLookup>>(65)),
+    // no lookup asked: the selects alone, without a FROM when none joins
+    const RowLookupStatement plain = carried_select_statement({&joined}, {std::nullopt});
+    CHECK(plain.sql == "SELECT t.a, t.b, ? FROM (SELECT 1) AS one LEFT JOIN t ON t.k = ?");
+    CHECK(plain.params == std::vector<db::Param>{std::string("i"), 9LL});
+    CHECK(carried_select_statement({&scalar}, {}).sql ==
+          "SELECT (SELECT COUNT(*) FROM u WHERE h = ?)");
+    CHECK_THROWS_AS(carried_select_statement({&joined}, std::vector<std::optional<RowLookup>>(65)),
                     std::logic_error);
 }
 
@@ -162,10 +171,12 @@ TEST_CASE("the sender throttle offers its row lookup as a carried select when it
 
     const auto select = SenderThrottleCheck().carried_select(ctx);
     REQUIRE(select);
-    CHECK(select->select.find("FROM throttle WHERE _from IN (?,?,?,?)") != std::string::npos);
-    REQUIRE(select->params.size() == 10);  // the instance twice, the candidates twice
-    CHECK(select->params[0] == db::Param{std::string("m1")});
-    CHECK(select->params[2] == db::Param{std::string("192.0.2.10")});
+    CHECK(select->joins.find("FROM throttle WHERE _from IN (?,?,?,?)") != std::string::npos);
+    CHECK(select->width == 15);  // the row's 14 columns and whether the message is new
+    CHECK(select->column_params ==
+          std::vector<db::Param>{std::string("m1"), std::string("m1")});  // the instance twice
+    REQUIRE(select->join_params.size() == 8);  // the candidates twice
+    CHECK(select->join_params[0] == db::Param{std::string("192.0.2.10")});
     CHECK_FALSE(SenderThrottleCheck().guarded_insert(ctx));
 
     r.ip.clear();  // HOST mode without a client address: not throttled, nothing to read

@@ -7,10 +7,12 @@
 //   check itself. Expired rows (_expire in the past, not yet removed by
 //   cleanup) neither count nor stop the HELO from being recorded again.
 //
-//   Round trips: one SELECT answers both of the reference's questions (how
+//   Round trips: one read answers both of the reference's questions (how
 //   many HELOs the host has, and whether this one is among them), so a
 //   known HELO costs one statement and a new one two; the INSERT ... ON
 //   DUPLICATE KEY UPDATE never fails on a row that appeared in between.
+//   The read is offered as a CarriedSelect (check.h): it usually goes out
+//   with the request's first read, and costs no statement of its own.
 //
 //   Concurrency (several workers or daemons seeing the same host at once):
 //   the count and the insert are two statements, so two requests that both
@@ -34,9 +36,11 @@
 namespace policyd {
 namespace {
 
-// ?1 HELO, ?2 IP, ?3 NOW -> (HELOs on record, whether HELO is one of them).
-const std::string kHostHelos = "SELECT COUNT(*), COALESCE(MAX(_helo = ?), 0) FROM helo WHERE _host = ? AND " +
-                               not_expired();
+// ?1 IP, ?2 NOW, ?3 IP, ?4 HELO, ?5 NOW -> (HELOs on record, whether HELO
+// is one of them). The second is a lookup on the unique key (_host,_helo).
+const std::string kHostHelos = "(SELECT COUNT(*) FROM helo WHERE _host = ? AND " + not_expired() +
+                               "), EXISTS (SELECT 1 FROM helo WHERE _host = ? AND _helo = ? AND " +
+                               not_expired() + ")";
 // ?1 IP, ?2 HELO, ?3 expire. Reached only when no live row exists: a
 // duplicate is an expired row (given a new life) or a concurrent insert.
 const std::string kRecordHelo =
@@ -50,12 +54,16 @@ long long column(const db::Row& row, std::size_t i) {
 
 }  // namespace
 
+std::optional<CarriedSelect> HeloCheck::carried_select(const CheckContext& ctx) const {
+    const Request& r = ctx.request;
+    const long long now = ctx.now;
+    return CarriedSelect{kHostHelos, 2, "", {r.ip, now, r.ip, r.helo, now}, {}};
+}
+
 Decision HeloCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
     const Config& c = ctx.config;
-    const db::Row row =
-        ctx.db.query_row(kHostHelos, {r.helo, r.ip, static_cast<long long>(ctx.now)})
-            .value_or(db::Row{});
+    const db::Row row = ctx.carried_row(*this);
     const long long stored = column(row, 0);
     const bool known = column(row, 1) != 0;
 

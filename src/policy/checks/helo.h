@@ -14,6 +14,8 @@
 //   (written). Log token: helo=abuse.
 #pragma once
 
+#include <optional>
+
 #include "policy/check.h"
 
 namespace policyd {
@@ -23,6 +25,9 @@ public:
     std::string_view name() const override { return "helo"; }
     bool enabled(const Config& config) const override { return config.helo_check == 1; }
     Decision run(CheckContext& ctx) const override;
+    // The host's HELO count and whether this HELO is among them: a plain
+    // read of the helo table, which only this check writes.
+    std::optional<CarriedSelect> carried_select(const CheckContext& ctx) const override;
 };
 
 }  // namespace policyd

@@ -1,15 +1,14 @@
 // NAME
 //   rcpt_acl.cpp - sender/recipient ACL lookup (see rcpt_acl.h)
 // DESCRIPTION
-//   The unique key (_rcpt,_sender) and the two candidates per side bound
-//   the lookup to four rows, so every match is fetched and the winner is
-//   chosen here: a pure, tested rule instead of an ORDER BY that would
-//   have to rebuild the exactness test in SQL.
+//   One read gives the deciding row's _wblist. The unique key
+//   (_rcpt,_sender) and the two candidates per side bound the lookup to
+//   four rows, which the ORDER BY ranks: _priority, then the exact
+//   recipient, then the exact sender (compared in the table's collation,
+//   as the IN that matched them). It is a CarriedSelect (check.h), so with
+//   other checks on it goes out with their reads in the request's first
+//   statement.
 #include "policy/checks/rcpt_acl.h"
-
-#include <algorithm>
-#include <cstdlib>
-#include <tuple>
 
 #include "db/session.h"
 #include "policy/checks/list_entries.h"
@@ -17,35 +16,27 @@
 namespace policyd {
 namespace {
 
-const std::string kMatchingRows =
-    "SELECT _sender,_rcpt,_wblist,_priority FROM rcpt_acl "
-    "WHERE _sender IN (?,?) AND _rcpt IN (?,?)";
+// ?1 ?2 the sender candidates, ?3 ?4 the recipient's, ?5 the recipient,
+// ?6 the sender -> the deciding _wblist, NULL when no row matches.
+const std::string kDecidingRow =
+    "(SELECT _wblist FROM rcpt_acl WHERE _sender IN (?,?) AND _rcpt IN (?,?) "
+    "ORDER BY _priority DESC, _rcpt = ? DESC, _sender = ? DESC LIMIT 1)";
 
 }  // namespace
 
-std::optional<AclRow> deciding_acl_row(const std::vector<AclRow>& rows, const Request& r) {
-    auto rank = [&](const AclRow& row) {
-        return std::make_tuple(row.priority, row.rcpt == r.rcpt, row.sender == r.sender);
-    };
-    auto best = std::max_element(rows.begin(), rows.end(), [&](const AclRow& a, const AclRow& b) {
-        return rank(a) < rank(b);
-    });
-    if (best == rows.end()) return std::nullopt;
-    return *best;
+std::optional<CarriedSelect> RcptAclCheck::carried_select(const CheckContext& ctx) const {
+    const Request& r = ctx.request;
+    std::vector<db::Param> params = sender_candidates(r);
+    for (auto& p : recipient_candidates(r)) params.push_back(std::move(p));
+    params.push_back(r.rcpt);
+    params.push_back(r.sender);
+    return CarriedSelect{kDecidingRow, 1, "", std::move(params), {}};
 }
 
 Decision RcptAclCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
-    std::vector<db::Param> params = sender_candidates(r);
-    for (auto& p : recipient_candidates(r)) params.push_back(std::move(p));
-
-    std::vector<AclRow> rows;
-    for (const db::Row& row : ctx.db.query(kMatchingRows, params))
-        rows.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
-                        std::strtoull(row[3].value_or("0").c_str(), nullptr, 10)});
-
-    const std::optional<AclRow> winner = deciding_acl_row(rows, r);
-    const char verdict = winner && !winner->wblist.empty() ? winner->wblist.front() : '\0';
+    const db::Row row = ctx.carried_row(*this);
+    const char verdict = row[0] && !row[0]->empty() ? row[0]->front() : '\0';
     if (verdict == 'w') {
         ctx.log_line("DEBUG: fd: " + std::to_string(ctx.fd) + " rcpt_acl whitelist found: " +
                      r.sdom + "/" + r.sender + " -> " + r.rcpt + "/" + r.rdom);

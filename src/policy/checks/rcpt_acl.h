@@ -19,35 +19,24 @@
 //   Difference from the reference: equal priorities were decided by
 //   storage order. Here the more exact row wins: exact recipient
 //   before @domain recipient, then exact sender before @domain sender
-//   (deciding_acl_row()).
+//   (the ORDER BY of its read, rcpt_acl.cpp).
 #pragma once
 
 #include <optional>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "policy/check.h"
 
 namespace policyd {
-
-// One matching rcpt_acl row.
-struct AclRow {
-    std::string sender;
-    std::string rcpt;
-    std::string wblist;
-    unsigned long long priority = 0;
-};
-
-// The row that decides among rows matching `request`: highest priority,
-// ties broken by exactness as above. nullopt when `rows` is empty.
-std::optional<AclRow> deciding_acl_row(const std::vector<AclRow>& rows, const Request& request);
 
 class RcptAclCheck final : public Check {
 public:
     std::string_view name() const override { return "rcpt_acl"; }
     bool enabled(const Config& config) const override { return config.rcpt_acl == 1; }
     Decision run(CheckContext& ctx) const override;
+    // The deciding row's _wblist: a plain read of rcpt_acl, which no check
+    // writes.
+    std::optional<CarriedSelect> carried_select(const CheckContext& ctx) const override;
 };
 
 }  // namespace policyd

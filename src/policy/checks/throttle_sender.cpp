@@ -10,10 +10,9 @@
 //      admitted (inc = 0: a further recipient of a counted message); an
 //      empty instance is a new message every time. It reads nothing an
 //      earlier check writes, so it is offered as a CarriedSelect (check.h):
-//      when only the lists stand before the throttle (the shipped
-//      policyd.conf with GREYLISTING=0) it is sent in place of their row
-//      lookup, which it answers too, and a refusal costs two statements
-//      with the whitelist, an admission three;
+//      it goes out with the request's first read (the lists' row lookups,
+//      rcpt_acl's and the HELO check's reads), so with the whitelist and
+//      GREYLISTING=0 a refusal costs two statements, an admission three;
 //   2. a size at or over the effective _mail_size is refused before
 //      anything is counted (as in the reference; no row is created for a new key);
 //   3. the decision statement (throttle_common.h) on that row, or on the
@@ -50,7 +49,6 @@
 #include "db/session.h"
 #include "policy/checks/list_entries.h"
 #include "policy/checks/throttle_common.h"
-#include "policy/row_lookups.h"
 
 namespace policyd {
 namespace {
@@ -104,35 +102,37 @@ std::optional<Key> throttle_key(const Config& c, const Request& r) {
 const std::string kColumns =
     "_from,_count_max,_count_cur,_count_tot,_quota_max,_quota_cur,_rcpt_max,_rcpt_cur,"
     "_rcpt_tot,_time_limit,_mail_size,_date,_abuse_tot,_abuse_cur";
-constexpr std::size_t kNewMessage = 14;  // kFind's column after the row
+constexpr std::size_t kNewMessage = 14;  // the find's column after the row
 
-// kColumns of the row called t.
-std::string columns_of_t() {
-    std::string out = "t.";
+// kColumns of the row called sender_throttle.
+std::string columns_of_row() {
+    const std::string alias = "sender_throttle.";
+    std::string out = alias;
     for (const char c : kColumns) {
         out += c;
-        if (c == ',') out += "t.";
+        if (c == ',') out += alias;
     }
     return out;
 }
 
 // One row however many match: the candidate row (NULLs when none) and
-// whether the instance is a new message. The text after SELECT, as a
-// CarriedSelect holds it. The scalar subquery picks the key and the join
-// reads its row by the unique key, where a derived table with the same
-// ORDER BY ... LIMIT 1 was materialised on every execution (4 to 7 % of
-// mariadbd's CPU per refused request, docs/PERFORMANCE.md).
-const std::string kFind =
-    columns_of_t() +
-    ", (? = '' OR NOT EXISTS (SELECT 1 FROM throttle_from_instance WHERE _instance = ?)) "
-    "FROM (SELECT 1) AS one LEFT JOIN throttle AS t ON t._from = (SELECT _from FROM throttle "
-    "WHERE _from IN (?,?,?,?) ORDER BY _priority DESC, FIELD(_from,?,?,?,?) LIMIT 1)";
+// whether the instance is a new message, as a CarriedSelect. The scalar
+// subquery picks the key and the join reads its row by the unique key,
+// where a derived table with the same ORDER BY ... LIMIT 1 was
+// materialised on every execution (4 to 7 % of mariadbd's CPU per refused
+// request, docs/PERFORMANCE.md).
+const std::string kFindColumns =
+    columns_of_row() +
+    ", (? = '' OR NOT EXISTS (SELECT 1 FROM throttle_from_instance WHERE _instance = ?))";
+const std::string kFindJoin =
+    " LEFT JOIN throttle AS sender_throttle ON sender_throttle._from = (SELECT _from FROM "
+    "throttle WHERE _from IN (?,?,?,?) ORDER BY _priority DESC, FIELD(_from,?,?,?,?) LIMIT 1)";
 
 CarriedSelect find_statement(const Request& request, const Key& key) {
-    std::vector<db::Param> params{request.instance, request.instance};
-    params.insert(params.end(), key.candidates.begin(), key.candidates.end());
-    params.insert(params.end(), key.candidates.begin(), key.candidates.end());
-    return CarriedSelect{kFind, std::move(params)};
+    std::vector<db::Param> candidates = key.candidates;
+    candidates.insert(candidates.end(), key.candidates.begin(), key.candidates.end());
+    return CarriedSelect{kFindColumns, kNewMessage + 1, kFindJoin,
+                         {request.instance, request.instance}, std::move(candidates)};
 }
 
 // The decision. A new row stores the effective limits; its counters take
@@ -255,16 +255,10 @@ Decision SenderThrottleCheck::run(CheckContext& ctx) const {
     const long long now = ctx.now;
     const Logger log(ctx, *key, size);
 
-    // Read already with the lists' row lookups (check.h)?
-    std::optional<db::Row> found = ctx.carried_row(*this);
-    if (!found) {
-        const RowLookupStatement find = carried_select_statement(find_statement(request, *key), {});
-        found = ctx.db.query_row(find.sql, find.params);
-    }
-    if (!found || found->size() <= kNewMessage) throw db::Error("throttle: lookup returned no row");
+    const db::Row found = ctx.carried_row(*this);  // read with the request's first read, if it could
     std::optional<SenderRow> before;
-    if ((*found)[0]) before = parse_row(*found, d);
-    const long long inc = row_number(*found, kNewMessage) != 0 ? 1 : 0;
+    if (found[0]) before = parse_row(found, d);
+    const long long inc = row_number(found, kNewMessage) != 0 ? 1 : 0;
 
     if (size >= (before ? before->mail_size : d.mail_size)) {
         const SenderRow& shown = before ? *before : d;  // a new key shows zeros
