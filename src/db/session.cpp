@@ -298,7 +298,6 @@ template <typename Fn>
 auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
     const auto started = std::chrono::steady_clock::now();
     bool resent_after_loss = false, reprepared = false;
-    open_confirmed_ = false;  // only query_row_before_commit() confirms, after this
     for (int conflicts = 0;;) {
         connect();
         bool sent = false;  // prepared: from here on the server may run it
@@ -306,6 +305,7 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
             sql::PreparedStatement& ps = prepared(sql);
             sent = true;
             ++round_trips_;
+            if (in_transaction_) ++statements_in_transaction_;
             count(counters(), &DatabaseCounters::statements);
             return fn(ps);
         } catch (const sql::SQLException& e) {
@@ -409,19 +409,6 @@ long long Session::query_int(const std::string& sql, const std::vector<Param>& p
     return std::stoll(*(*row)[0]);
 }
 
-std::optional<Row> Session::query_row_before_commit(const std::string& sql,
-                                                    const std::vector<Param>& params) {
-    auto row = query_row(sql, params);
-    if (!row || row->empty()) return row;
-    const bool open = row->back() && *row->back() == "1";
-    row->pop_back();
-    if (in_transaction_) {
-        if (!open) rolled_back_by_server();
-        open_confirmed_ = true;
-    }
-    return row;
-}
-
 std::uint64_t Session::execute(const std::string& sql, const std::vector<Param>& params) {
     trace(sql, params);
     auto run = [&] {
@@ -448,6 +435,7 @@ void Session::begin() {
     with_retry("START TRANSACTION", false,
                [](sql::PreparedStatement& ps) { return ps.executeUpdate(); });
     in_transaction_ = true;
+    statements_in_transaction_ = 0;
     // COMMIT is prepared now, before the transaction holds any row lock, so
     // that it is never the prepare that swallows a silent rollback (commit()).
     // A connection that fails here fails the unit's first statement.
@@ -469,9 +457,13 @@ void Session::rolled_back_by_server() {
 }
 
 void Session::commit() {
-    // Asked unless the unit's last statement asked it: with COMMIT prepared
-    // in begin(), nothing between that answer and COMMIT can hide a rollback.
-    if (!open_confirmed_ && query_int("SELECT @@in_transaction") != 1) rolled_back_by_server();
+    // Only a statement after the unit's first can be the one whose prepare
+    // swallows the rollback: the first is prepared before the transaction
+    // holds anything a conflict could take, and COMMIT was prepared in
+    // begin(). So a unit of one statement needs no question; for the others,
+    // nothing between this answer and COMMIT can hide a rollback.
+    if (statements_in_transaction_ > 1 && query_int("SELECT @@in_transaction") != 1)
+        rolled_back_by_server();
     // Still in the transaction while COMMIT runs: a conflict at commit is
     // the unit's to retry, a lost connection is not resent.
     execute("COMMIT");

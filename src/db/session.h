@@ -148,19 +148,9 @@ public:
     // a statement of several rows sums them).
     std::uint64_t execute(const std::string& sql, const std::vector<Param>& params = {});
 
-    // For the last statement of a transaction() unit: a SELECT whose last
-    // column is @@in_transaction, so that the question commit() would ask
-    // before COMMIT (whether the server still has the transaction open, see
-    // commit()) rides on it. A 0 there throws db::Conflict, and the unit is
-    // run again; else the first row is returned without that column
-    // (nullopt when there is none) and commit() does not ask again, unless
-    // another statement ran in between. Outside a transaction the column is
-    // only dropped.
-    std::optional<Row> query_row_before_commit(const std::string& sql,
-                                               const std::vector<Param>& params = {});
-
-    // Runs `unit`, statements of this session, as one transaction: the few
-    // decisions that need row locks. A conflict anywhere in it, COMMIT
+    // Runs `unit`, statements of this session, as one transaction (the
+    // cleanup program's batches; every decision of the daemon is a single
+    // statement, retried on its own). A conflict anywhere in it, COMMIT
     // included, rolls it back and runs it again (so `unit` must start from
     // scratch each time), within the retry budget. A lost connection is
     // not retried: the unit throws db::Unavailable. Inside begin()...
@@ -169,11 +159,11 @@ public:
 
     // An explicit transaction the caller ends, for work that is never
     // committed (policyd --explain rolls its evaluation back). Nothing in it
-    // is retried: a conflict throws db::Conflict. Decisions use transaction().
+    // is retried: a conflict throws db::Conflict. Work to commit uses transaction().
     void begin();
     // Before COMMIT, asks whether the transaction is still open (SELECT
-    // @@in_transaction), unless query_row_before_commit() was the last
-    // statement: a Galera node may have rolled it back without saying so
+    // @@in_transaction) when the unit sent more than one statement: a
+    // Galera node may have rolled it back without saying so
     // (docs/FAILURES.md). A closed one throws db::Conflict.
     void commit();
     void rollback() noexcept;
@@ -220,9 +210,7 @@ private:
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
     std::chrono::steady_clock::time_point deadline_{};
     bool in_transaction_ = false;
-    // The last statement was query_row_before_commit() and found the
-    // transaction open: commit() need not ask.
-    bool open_confirmed_ = false;
+    std::uint64_t statements_in_transaction_ = 0;  // sent since begin()
     bool ever_connected_ = false;  // a later open() is a reconnect
     StatementObserver* observer_ = nullptr;
     std::uint64_t round_trips_ = 0;
