@@ -223,15 +223,20 @@ std::optional<std::uint64_t> CheckContext::carried_insert(const Check& check) {
     return changed;
 }
 
-db::Row CheckContext::carried_row(const Check& check) {
-    const auto at = std::find(enabled_checks_.begin(), enabled_checks_.end(), &check);
-    if (at != enabled_checks_.end() && !ask_alone_ && !read_)
-        read_together(static_cast<std::size_t>(at - enabled_checks_.begin()));
+std::optional<db::Row> CheckContext::row_read_with_others(const Check& check) {
     for (auto& [reader, row] : carried_rows_) {
         if (reader != &check) continue;
         reader = nullptr;  // given once
         return std::move(row);
     }
+    return std::nullopt;
+}
+
+db::Row CheckContext::carried_row(const Check& check) {
+    const auto at = std::find(enabled_checks_.begin(), enabled_checks_.end(), &check);
+    if (at != enabled_checks_.end() && !ask_alone_ && !read_)
+        read_together(static_cast<std::size_t>(at - enabled_checks_.begin()));
+    if (std::optional<db::Row> row = row_read_with_others(check)) return std::move(*row);
     const std::optional<CarriedSelect> select = check.carried_select(*this);
     if (!select) throw std::logic_error("carried_row: the check offers no carried select");
     const RowLookupStatement alone = carried_select_statement({&*select}, {});

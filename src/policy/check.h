@@ -173,6 +173,11 @@ public:
     // outage, the select is sent alone, so a failure of the check's own
     // table is its own. Throws db::Error.
     db::Row carried_row(const Check& check);
+    // The same row when the request's first read, sent already by an
+    // earlier check, carried it; nullopt otherwise. Never sends anything:
+    // for a check that reads either before its write (with the others) or
+    // after it (alone, and only when needed). Given once.
+    std::optional<db::Row> row_read_with_others(const Check& check);
 
     // Logs the reference's standard decision line:
     //   rcpt=<N>, <token>, host=<IP> (<NAME>), from=<SENDER>, to=<RCPT>, size=<SIZE><extra>
@@ -246,9 +251,12 @@ public:
     }
     // This request's first statement as a CarriedSelect, when it is a
     // one-row read that depends on nothing an earlier check writes for the
-    // request; run() then asks ctx.carried_row(*this) before sending it. A
-    // check offers at most one of a row lookup, a guarded insert and a
-    // carried select.
+    // request; run() then asks ctx.carried_row(*this) (or
+    // ctx.row_read_with_others(*this)) before sending it. A check with a row
+    // lookup offers neither a guarded insert nor a carried select; one that
+    // offers both (the greylist: its triplet and the auto-list counts) has
+    // the counts read with the others only when its insert does not carry
+    // the lookups.
     virtual std::optional<CarriedSelect> carried_select(const CheckContext&) const {
         return std::nullopt;
     }

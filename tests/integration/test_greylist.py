@@ -110,13 +110,31 @@ def test_optin_tie_break_prefers_the_exact_address():
         lib.eq(tokens(d, "x@b.example"), ["greylist=optout"])
 
 
+# With RCPT_ACL on, rcpt_acl's read opens the request and carries the auto-list counts, read
+# before the triplet is written (src/policy/checks/greylist.cpp); without it they are asked after.
+COUNTS_IN_THE_FIRST_READ = {"RCPT_ACL": 1, "DEBUG": 2}
+COUNT_AFTER_THE_WRITE = "DEBUG: sql: SELECT COUNT(*) FROM triplet"
+
+
 def test_awl_threshold_counts_triplets_that_passed_before():
-    # AUTO_WHITELIST_NUMBER=2: two triplets of the host key must have passed before
+    awl_threshold({})
+
+
+def test_awl_threshold_is_the_same_with_the_count_in_the_first_read():
+    out = awl_threshold(COUNTS_IN_THE_FIRST_READ)
+    lib.ok(COUNT_AFTER_THE_WRITE not in out, "no count after the write:\n" + out)
+    lib.ok("(SELECT COUNT(*) FROM triplet WHERE _host=? AND _count > 0)" in out,
+           "the count in the first read:\n" + out)
+
+
+def awl_threshold(extra):
+    """AUTO_WHITELIST_NUMBER=2: two triplets of the host key must have passed before. Returns
+    the daemon's output."""
     lib.sql("INSERT INTO triplet (_host,_from,_rcpt,_datenew,_datelast,_count) VALUES "
             "('198.51.100','p1@example.com','bob@example.org',UNIX_TIMESTAMP()-900,"
             "UNIX_TIMESTAMP()-900,1)")
     conf = {"AUTO_WHITE_LISTING": 1, "AUTO_WHITELIST_NUMBER": 2, "AUTO_WHITELIST_NETBLOCK": 1}
-    with lib.Daemon(conf) as d:
+    with lib.Daemon(dict(conf, **extra)) as d:
         first = {"client_address": "198.51.100.7"}
         lib.eq(d.request(first), GREY)
         age_triplets()
@@ -127,9 +145,29 @@ def test_awl_threshold_counts_triplets_that_passed_before():
         lib.eq(tokens(d, "bob@example.org")[-1], "greylist=awl")
         lib.ok(re.search(r"greylist=awl, .*, expire=\d{10}$", d.output(), re.M),
                "awl line with expire:\n%s" % d.output())
+        out = d.output()
     lib.eq(rows("SELECT _whitelist,_description FROM whitelist"),
            [["198.51.100.%", "# autowhitelisted host"]])
     lib.eq(rows("SELECT COUNT(*) FROM triplet"), [["0"]], "the host key's triplets are gone")
+    return out
+
+
+def test_abl_threshold_is_the_same_with_the_count_in_the_first_read():
+    # AUTO_BLACKLIST_NUMBER=3: one never-passed triplet on record; the second new one is not
+    # enough, the third (counting itself, although it is not written when the count is read) is
+    conf = dict(COUNTS_IN_THE_FIRST_READ, AUTO_BLACK_LISTING=1, AUTO_BLACKLIST_NUMBER=3,
+                BLACKLIST_NETBLOCK=1)
+    lib.sql("INSERT INTO triplet (_host,_from,_rcpt,_datenew,_datelast,_count) VALUES "
+            "('192.0.2','u0@example.com','bob@example.org',UNIX_TIMESTAMP(),UNIX_TIMESTAMP(),0)")
+    with lib.Daemon(conf) as d:
+        lib.eq(d.request({"recipient": "r1@example.org"}), GREY)
+        lib.eq(tokens(d, "r1@example.org"), ["greylist=new"], "two never-passed triplets")
+        lib.eq(d.request({"recipient": "r2@example.org"}), GREY)
+        lib.eq(tokens(d, "r2@example.org"), ["greylist=abl"], "the third")
+        out = d.output()
+    lib.ok(COUNT_AFTER_THE_WRITE not in out, "no count after the write:\n" + out)
+    lib.eq(rows("SELECT _blacklist,_description FROM blacklist"),
+           [["192.0.2.%", "# autoblacklisted"]])
 
 
 def test_awl_keys_for_ipv6_and_hostaddr_4():

@@ -21,9 +21,17 @@
 //   per passing retry (AWL, unless AUTO_WHITELIST_NUMBER <= 1), and the
 //   list entry plus the host's triplet clean-up when a threshold is met.
 //
+//   The auto-list counts are offered as a CarriedSelect (check.h): when
+//   another check's read opens the request (every module on), they are
+//   read there, before the triplet is written, and cost no statement of
+//   their own; the new triplet then adds one to the never-passed count, and
+//   our triplet is among the passed ones if it had passed before, which is
+//   the reference's count (taken before its UPDATE).
+//
 //   Concurrency of those counts: each COUNT is a plain read after our
-//   triplet statement has committed, so it sees every triplet committed by
-//   any daemon at that moment, including ours. Two daemons
+//   triplet statement has committed (or at the request's start, read with
+//   the others), so it sees every triplet committed by any daemon at that
+//   moment. Two daemons
 //   counting at once may both see the threshold met and both list the host
 //   (the list INSERT is idempotent, the DELETE too), or a triplet committed
 //   between the count and the DELETE is removed with the others. Neither
@@ -33,6 +41,7 @@
 #include "policy/checks/greylist.h"
 
 #include <limits>
+#include <utility>
 
 #include "db/session.h"
 #include "policy/checks/list_entries.h"
@@ -77,8 +86,41 @@ const std::string kNeverPassed = "SELECT COUNT(*) FROM triplet WHERE _host=? AND
 const std::string kPassedBefore =
     "SELECT COUNT(*) FROM triplet WHERE _host=? AND _count > IF(_from=? AND _rcpt=?, 1, 0)";
 
+// The same two counts read before the triplet is written, as columns of the
+// request's first read: ?1 host -> never-passed triplets (ours, not yet
+// written, not among them); ?1 host -> passed triplets (ours among them if
+// it had passed before).
+const std::string kNeverPassedColumn = "(SELECT COUNT(*) FROM triplet WHERE _host=? AND _count = 0)";
+const std::string kPassedColumn = "(SELECT COUNT(*) FROM triplet WHERE _host=? AND _count > 0)";
+
 // Every triplet of the host key goes once it is listed.
 const std::string kForgetHost = "DELETE FROM triplet WHERE _host=?";
+
+bool counts_never_passed(const Config& c) { return c.auto_black_listing == 1; }
+bool counts_passed(const Config& c) {
+    return c.auto_white_listing == 1 && c.auto_whitelist_number > 1;
+}
+
+// The auto-list counts the request's first read carried (check.h), each
+// nullopt when it was not read there and is asked after the write.
+struct CountsReadBefore {
+    std::optional<long long> never_passed, passed;
+};
+
+CountsReadBefore counts_read_before(CheckContext& ctx, const GreylistCheck& check) {
+    CountsReadBefore counts;
+    const std::optional<db::Row> row = ctx.row_read_with_others(check);
+    if (!row) return counts;
+    std::size_t column = 0;
+    auto next = [&]() -> std::optional<long long> {
+        const std::size_t i = column++;
+        if (i >= row->size() || !(*row)[i]) return std::nullopt;
+        return std::stoll(*(*row)[i]);
+    };
+    if (counts_never_passed(ctx.config)) counts.never_passed = next();
+    if (counts_passed(ctx.config)) counts.passed = next();
+    return counts;
+}
 
 long long pass_bound(const CheckContext& ctx, bool training) {
     return training ? std::numeric_limits<long long>::max()
@@ -122,10 +164,12 @@ void list_host(CheckContext& ctx, ListTable table, bool netblock, const char* de
     ctx.log_decision(token, ", expire=" + std::to_string(entry.expire));
 }
 
-Decision new_triplet(CheckContext& ctx, bool training) {
+Decision new_triplet(CheckContext& ctx, bool training, const CountsReadBefore& before) {
     const Config& c = ctx.config;
-    if (c.auto_black_listing == 1 &&
-        ctx.db.query_int(kNeverPassed, {ctx.request.ghost}) >= c.auto_blacklist_number) {
+    if (counts_never_passed(c) &&
+        (before.never_passed ? *before.never_passed + 1
+                             : ctx.db.query_int(kNeverPassed, {ctx.request.ghost})) >=
+            c.auto_blacklist_number) {
         // Even in training, and answered with the greylist text.
         list_host(ctx, ListTable::Blacklist, c.blacklist_netblock == 1, "# autoblacklisted",
                   c.auto_blacklist_expire, "greylist=abl");
@@ -135,14 +179,16 @@ Decision new_triplet(CheckContext& ctx, bool training) {
     return training ? Decision::Pass : Decision::GreyDefer;
 }
 
-Decision passed_triplet(CheckContext& ctx, bool training) {
+Decision passed_triplet(CheckContext& ctx, bool training, const CountsReadBefore& before) {
     const Config& c = ctx.config;
     const Request& r = ctx.request;
     // NUMBER=1 whitelists on the first pass without counting; k >= 2 needs
     // k triplets that passed before this one (the reference's off-by-one).
     if (c.auto_white_listing == 1 &&
-        (c.auto_whitelist_number <= 1 ||
-         ctx.db.query_int(kPassedBefore, {r.ghost, r.sender, r.rcpt}) >= c.auto_whitelist_number)) {
+        (!counts_passed(c) ||
+         (before.passed ? *before.passed
+                        : ctx.db.query_int(kPassedBefore, {r.ghost, r.sender, r.rcpt})) >=
+             c.auto_whitelist_number)) {
         list_host(ctx, ListTable::Whitelist, c.auto_whitelist_netblock == 1,
                   "# autowhitelisted host", c.auto_whitelist_expire, "greylist=awl");
         return Decision::Pass;
@@ -174,9 +220,23 @@ std::optional<GuardedInsert> GreylistCheck::guarded_insert(const CheckContext& c
                          {now, now, r.ghost, r.sender, r.rcpt}, {bound, bound}};
 }
 
+std::optional<CarriedSelect> GreylistCheck::carried_select(const CheckContext& ctx) const {
+    const Config& c = ctx.config;
+    CarriedSelect counts;
+    for (const auto& [wanted, column] : {std::pair{counts_never_passed(c), &kNeverPassedColumn},
+                                         std::pair{counts_passed(c), &kPassedColumn}}) {
+        if (!wanted) continue;
+        counts.columns += (counts.width++ ? ", " : "") + *column;
+        counts.column_params.emplace_back(ctx.request.ghost);
+    }
+    if (counts.width == 0) return std::nullopt;
+    return counts;
+}
+
 Decision GreylistCheck::run(CheckContext& ctx) const {
     const Request& r = ctx.request;
     const Config& c = ctx.config;
+    const CountsReadBefore before = counts_read_before(ctx, *this);
 
     const std::optional<long long> optin =
         c.optinout == 1 ? policy_optin(ctx) : std::optional<long long>{};
@@ -201,7 +261,7 @@ Decision GreylistCheck::run(CheckContext& ctx) const {
     }
     if (!changed)
         changed = ctx.db.execute(kRecordTriplet, {now, now, r.ghost, r.sender, r.rcpt, bound, bound});
-    if (*changed == 1) return new_triplet(ctx, training);
+    if (*changed == 1) return new_triplet(ctx, training, before);
     // 0 rows: too early, or a saturated count passed again within the same
     // second; only the first is abuse (training is never too early).
     if (*changed == 0 && !training) {
@@ -211,7 +271,7 @@ Decision GreylistCheck::run(CheckContext& ctx) const {
             return Decision::GreyDefer;
         }
     }
-    return passed_triplet(ctx, training);
+    return passed_triplet(ctx, training, before);
 }
 
 }  // namespace policyd

@@ -36,6 +36,10 @@ public:
     // The triplet INSERT, unless opt-in/out or policy_training must be
     // read before it.
     std::optional<GuardedInsert> guarded_insert(const CheckContext& ctx) const override;
+    // With AUTO_BLACK_LISTING or AUTO_WHITE_LISTING (NUMBER > 1), the host's
+    // never-passed and passed triplets, read before the triplet is written;
+    // used when the request's first read carries them.
+    std::optional<CarriedSelect> carried_select(const CheckContext& ctx) const override;
 };
 
 // `optin` is the _optin of the winning policy row: nullopt when OPTINOUT is
