@@ -39,10 +39,12 @@
 //   and every later check: the lookups' answers in a column in front of
 //   the carried selects' columns; each of those checks then takes its row
 //   from ctx.carried_row(), which sends the read alone when it was not
-//   carried. The reads lock
-//   nothing, so when a check ends the request before a later one runs,
-//   having read that one's row changes nothing. With every module on, all
-//   the reads before the first write are this one statement; with the
+//   carried. The reads lock nothing, so when a check ends the request
+//   before a later one runs, having read that one's row changes nothing.
+//   A check that can read either before its write or after it (the
+//   greylist's auto-list counts) offers a CarriedSelect too and asks
+//   ctx.row_read_with_others(), which never sends. With every module on,
+//   all the reads before the first write are this one statement; with the
 //   whitelist and the sender throttle a refusal costs it and the
 //   throttle's decision.
 //
