@@ -439,8 +439,10 @@ void Session::begin() {
     // COMMIT is prepared now, before the transaction holds any row lock, so
     // that it is never the prepare that swallows a silent rollback (commit()).
     // A connection that fails here fails the unit's first statement.
+    commit_prepared_ = false;
     try {
         prepared("COMMIT");
+        commit_prepared_ = true;
     } catch (const sql::SQLException&) {
     }
 }
@@ -460,9 +462,12 @@ void Session::commit() {
     // Only a statement after the unit's first can be the one whose prepare
     // swallows the rollback: the first is prepared before the transaction
     // holds anything a conflict could take, and COMMIT was prepared in
-    // begin(). So a unit of one statement needs no question; for the others,
-    // nothing between this answer and COMMIT can hide a rollback.
-    if (statements_in_transaction_ > 1 && query_int("SELECT @@in_transaction") != 1)
+    // begin(). So a unit of one statement needs no question, unless that
+    // prepare of COMMIT failed (COMMIT is then prepared now, with the locks
+    // held); for the others, nothing between this answer and COMMIT can hide
+    // a rollback.
+    if ((statements_in_transaction_ > 1 || !commit_prepared_) &&
+        query_int("SELECT @@in_transaction") != 1)
         rolled_back_by_server();
     // Still in the transaction while COMMIT runs: a conflict at commit is
     // the unit's to retry, a lost connection is not resent.

@@ -211,6 +211,7 @@ private:
     std::chrono::steady_clock::time_point deadline_{};
     bool in_transaction_ = false;
     std::uint64_t statements_in_transaction_ = 0;  // sent since begin()
+    bool commit_prepared_ = false;                   // by begin(), before any lock
     bool ever_connected_ = false;  // a later open() is a reconnect
     StatementObserver* observer_ = nullptr;
     std::uint64_t round_trips_ = 0;

@@ -81,13 +81,13 @@ std::optional<std::uint64_t> CheckContext::ask_together(const Lookups& lookups) 
     }
 }
 
-// The index of the check whose guarded insert may carry the lookups when
-// `caller` asks first: the first check after it that does not decide by
-// its row lookup alone, when `caller` does, that check offers a guarded
+// The check whose guarded insert may carry the lookups when `caller` asks
+// first, with that insert: the first check after it that does not decide
+// by its row lookup alone, when `caller` does, that check offers a guarded
 // insert and no lookup is asked from it on (the insert must be guarded by
 // exactly the questions asked before it). nullopt when there is none.
-std::optional<std::size_t> CheckContext::guarded_insert_carrier(std::size_t caller,
-                                                                const Lookups& lookups) const {
+std::optional<std::pair<const Check*, GuardedInsert>> CheckContext::guarded_insert_carrier(
+    std::size_t caller, const Lookups& lookups) const {
     if (!enabled_checks_[caller]->decides_by_row_lookup(*this)) return std::nullopt;
     std::size_t carrier = caller + 1;
     while (carrier < enabled_checks_.size() &&
@@ -96,8 +96,9 @@ std::optional<std::size_t> CheckContext::guarded_insert_carrier(std::size_t call
     if (carrier == enabled_checks_.size()) return std::nullopt;
     for (std::size_t i = carrier; i < lookups.size(); ++i)
         if (lookups[i]) return std::nullopt;
-    if (!enabled_checks_[carrier]->guarded_insert(*this)) return std::nullopt;
-    return carrier;
+    std::optional<GuardedInsert> insert = enabled_checks_[carrier]->guarded_insert(*this);
+    if (!insert) return std::nullopt;
+    return std::pair{enabled_checks_[carrier], std::move(*insert)};
 }
 
 // The guarded insert: the lookups' answers (none matched) when it wrote;
@@ -128,18 +129,14 @@ std::optional<std::uint64_t> CheckContext::send_carried_insert(const Check& carr
 // costs only the round trip).
 std::optional<std::uint64_t> CheckContext::send_carried_selects(std::size_t caller,
                                                                 const Lookups& lookups) {
-    std::vector<const Check*> readers;
-    std::vector<CarriedSelect> selects;
-    for (std::size_t i = caller; i < enabled_checks_.size(); ++i) {
-        if (std::optional<CarriedSelect> select = enabled_checks_[i]->carried_select(*this)) {
-            readers.push_back(enabled_checks_[i]);
-            selects.push_back(std::move(*select));
-        }
-    }
+    std::vector<std::pair<const Check*, CarriedSelect>> selects;
+    for (std::size_t i = caller; i < enabled_checks_.size(); ++i)
+        if (std::optional<CarriedSelect> select = enabled_checks_[i]->carried_select(*this))
+            selects.emplace_back(enabled_checks_[i], std::move(*select));
     if (selects.empty()) return std::nullopt;
     std::vector<const CarriedSelect*> parts;
     std::size_t width = 0;
-    for (const CarriedSelect& select : selects) {
+    for (const auto& [reader, select] : selects) {
         parts.push_back(&select);
         width += select.width;
     }
@@ -159,9 +156,9 @@ std::optional<std::uint64_t> CheckContext::send_carried_selects(std::size_t call
     std::uint64_t hits = 0;
     auto column = row->begin();
     if (asks) hits = std::stoull(**column++);
-    for (std::size_t i = 0; i < readers.size(); ++i) {
-        const auto end = column + static_cast<std::ptrdiff_t>(selects[i].width);
-        carried_rows_.emplace_back(readers[i], db::Row(column, end));
+    for (const auto& [reader, select] : selects) {
+        const auto end = column + static_cast<std::ptrdiff_t>(select.width);
+        carried_rows_.emplace_back(reader, db::Row(column, end));
         column = end;
     }
     return hits;
@@ -184,10 +181,9 @@ void CheckContext::read_together(std::size_t caller) {
         ask_alone_ = true;
         return;
     }
-    if (const std::optional<std::size_t> at = guarded_insert_carrier(caller, lookups)) {
-        const Check& carrier = *enabled_checks_[*at];
-        working_for(carrier);
-        row_hits_ = send_carried_insert(carrier, *carrier.guarded_insert(*this), lookups);
+    if (const auto carrier = guarded_insert_carrier(caller, lookups)) {
+        working_for(*carrier->first);
+        row_hits_ = send_carried_insert(*carrier->first, carrier->second, lookups);
         working_for(*enabled_checks_[caller]);
     } else {
         row_hits_ = send_carried_selects(caller, lookups);

@@ -204,8 +204,8 @@ private:
     Lookups all_lookups() const;
     void read_together(std::size_t caller);
     std::optional<std::uint64_t> ask_together(const Lookups& lookups);
-    std::optional<std::size_t> guarded_insert_carrier(std::size_t caller,
-                                                      const Lookups& lookups) const;
+    std::optional<std::pair<const Check*, GuardedInsert>> guarded_insert_carrier(
+        std::size_t caller, const Lookups& lookups) const;
     std::optional<std::uint64_t> send_carried_insert(const Check& carrier,
                                                      const GuardedInsert& insert,
                                                      const Lookups& lookups);
@@ -251,9 +251,9 @@ public:
     virtual std::optional<GuardedInsert> guarded_insert(const CheckContext&) const {
         return std::nullopt;
     }
-    // This request's first statement as a CarriedSelect, when it is a
-    // one-row read that depends on nothing an earlier check writes for the
-    // request; run() then asks ctx.carried_row(*this) (or
+    // A one-row read of this request as a CarriedSelect (the check's first
+    // statement, or one it can make before its write), when it depends on
+    // nothing an earlier check writes for the request; run() then asks ctx.carried_row(*this) (or
     // ctx.row_read_with_others(*this)) before sending it. A check with a row
     // lookup offers neither a guarded insert nor a carried select; one that
     // offers both (the greylist: its triplet and the auto-list counts) has

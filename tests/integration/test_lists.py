@@ -157,6 +157,23 @@ def test_rcpt_acl_equal_priorities_go_to_the_more_exact_row():
         lib.ok(any(", rcpt_acl=block, " in l for l in decision_lines(d)), "rcpt_acl=block logged")
 
 
+def test_rcpt_acl_priority_first_then_exactness_in_the_table_collation():
+    # rcpt_acl ranks its rows in SQL: _priority, then the exact recipient, then the exact sender,
+    # compared in the column's collation like the IN that matched them
+    lib.sql("INSERT INTO rcpt_acl (_sender,_rcpt,_wblist,_priority) VALUES "
+            "('@example.com','@example.org','b',5), ('alice@example.com','bob@example.org','w',1), "
+            "('@example.com','@example.net','b',0), ('alice@example.com','@example.net','b',0), "
+            "('@example.com','dan@example.net','b',0), ('alice@example.com','dan@example.net','w',0), "
+            "('@example.com','Erin@Example.NET','w',0)")
+    with lib.Daemon({"RCPT_ACL": 1}) as d:
+        lib.eq(d.request(), BLACK, "a higher priority beats both exact addresses")
+        lib.eq(d.request({"recipient": "dan@example.net"}), DUNNO,
+               "equal priorities: both exact beats every other pairing")
+        lib.eq(d.request({"recipient": "erin@example.net"}), DUNNO,
+               "the exact recipient, stored in other case, beats the exact sender")
+        lib.eq(d.request({"recipient": "frank@example.net"}), BLACK, "the exact sender's row")
+
+
 def test_every_row_lookup_is_one_statement_and_each_still_decides():
     # The six lists, the HELO blacklist and spamtrap only ask "is there a matching row?": with
     # all of them on, each request asks them in one statement (the DEBUG=2 SQL trace shows every

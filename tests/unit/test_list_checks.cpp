@@ -155,7 +155,8 @@ TEST_CASE("rcpt_acl reads its deciding row as a carried select", "[rcpt_acl]") {
           std::vector<db::Param>{std::string("@example.com"), std::string("alice@example.com"),
                                  std::string("bob@example.org"), std::string("@example.org"),
                                  std::string("bob@example.org"), std::string("alice@example.com")});
-    CHECK(select->columns.find("ORDER BY _priority DESC, _rcpt = ? DESC, _sender = ? DESC") !=
+    CHECK(select->columns.find(
+              "ORDER BY acl._priority DESC, acl._rcpt = ? DESC, acl._sender = ? DESC") !=
           std::string::npos);
 }
 

@@ -10,7 +10,6 @@
 //   statement.
 #include "policy/checks/rcpt_acl.h"
 
-#include "db/session.h"
 #include "policy/checks/list_entries.h"
 
 namespace policyd {
@@ -18,9 +17,12 @@ namespace {
 
 // ?1 ?2 the sender candidates, ?3 ?4 the recipient's, ?5 the recipient,
 // ?6 the sender -> the deciding _wblist, NULL when no row matches.
+// The columns are qualified: inside the first read a column missing from
+// rcpt_acl would otherwise be taken from another check's table there (the
+// sender throttle's row has a _priority), where it must be an error.
 const std::string kDecidingRow =
-    "(SELECT _wblist FROM rcpt_acl WHERE _sender IN (?,?) AND _rcpt IN (?,?) "
-    "ORDER BY _priority DESC, _rcpt = ? DESC, _sender = ? DESC LIMIT 1)";
+    "(SELECT acl._wblist FROM rcpt_acl AS acl WHERE acl._sender IN (?,?) AND acl._rcpt IN (?,?) "
+    "ORDER BY acl._priority DESC, acl._rcpt = ? DESC, acl._sender = ? DESC LIMIT 1)";
 
 }  // namespace
 
