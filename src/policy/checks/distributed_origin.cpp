@@ -16,15 +16,21 @@
 //   Exactly the first LIMIT origins pass, as if one daemon decided. (A
 //   named lock, GET_LOCK, would only exclude sessions on the same node.)
 //
-//   Why the count sees every decision committed before it: InnoDB opens a
-//   transaction's read view at its first plain read, here the count after
-//   the key row, so after the key row's lock was granted, that is after
-//   the decision that held it committed. The subquery names the written
+//   Why the count sees every decision committed before it: it runs after
+//   the key row's lock was granted, that is after the decision that held it
+//   committed, and whether MariaDB takes it as a locking read (as InnoDB
+//   takes the reads of an INSERT ... SELECT) or as a plain one, it sees
+//   that commit: a plain read's view opens at a transaction's first plain
+//   read, which is this count. The subquery names the written
 //   row's key (it is correlated) so that the server evaluates it after each
 //   row rather than once before the first: the key row's count is then the
 //   origins before ours is written, the origin row's the origins after, and
 //   the two tell a new origin (one more) from a known one. An origin whose
 //   row had aged out of the span but was not deleted yet counts as new.
+//   That the server evaluates the correlated subquery once per row, not
+//   once per key from a cache, is its behaviour rather than a documented
+//   rule: the tests that tell new from known origins and race two daemons
+//   on a key stand guard.
 //
 //   Why a transaction around one statement: its answer is used only once
 //   COMMIT has succeeded. Sent alone (autocommit), on the Galera cluster
@@ -39,7 +45,8 @@
 //   _last is the key's last decision, so cleanup expires it with the rest;
 //   its _first counts decisions, so every decision changes the row: Galera
 //   certifies only rows that change, and an unchanged row would not
-//   conflict. The count restarts at 2 long before the column would wrap.
+//   conflict. The count only has to change; it restarts long before the
+//   column would wrap.
 //
 //   A refused request records its origin too: an attack that goes on keeps
 //   its key refused, and the LIMIT+1-th origin is what puts the key over

@@ -15,9 +15,11 @@
 //   with the request's first read, and costs no statement of its own.
 //
 //   Concurrency (several workers or daemons seeing the same host at once):
-//   the count and the insert are two statements, so two requests that both
-//   read a count of HELO_MAX_COUNT-1 and both bring a new HELO are both
-//   accepted, where one after the other the second would have been blocked.
+//   the count and the insert are two statements (the count usually read at
+//   the request's start, with the other checks' reads, so the window is the
+//   request's duration), so two requests that both read a count of
+//   HELO_MAX_COUNT-1 and both bring a new HELO are both accepted, where one
+//   after the other the second would have been blocked.
 //   What cannot go wrong: rows are never lost or duplicated (the unique key
 //   merges concurrent inserts of one HELO), no request fails on a duplicate
 //   key (the reference's DELAYED inserts turned that into an accept), and
