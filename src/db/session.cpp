@@ -62,17 +62,6 @@ bool connection_lost(int code) {
 // the reply was lost, not the request. A write is not resent after these.
 bool may_have_run(int code) { return code == 2013 || code == 2055 || code == 4031; }
 
-// Whether a statement may change rows (INSERT ... RETURNING comes through
-// query()): its first word, after spaces and parentheses.
-bool writes_rows(const std::string& sql) {
-    std::size_t at = sql.find_first_not_of(" \t\n(");
-    if (at == std::string::npos) return false;
-    std::string word;
-    while (at < sql.size() && std::isalpha(static_cast<unsigned char>(sql[at])))
-        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[at++])));
-    return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
-}
-
 constexpr int kDeadlock = 1213;  // ER_LOCK_DEADLOCK, also Galera's certification failure
 constexpr int kNeedReprepare = 1615;
 
@@ -142,6 +131,17 @@ std::string describe(const sql::SQLException& e) {
 }
 
 }  // namespace
+
+// Whether a statement may change rows (INSERT ... RETURNING comes through
+// query()): its first word, after spaces and parentheses.
+bool writes_rows(const std::string& sql) {
+    std::size_t at = sql.find_first_not_of(" \t\n(");
+    if (at == std::string::npos) return false;
+    std::string word;
+    while (at < sql.size() && std::isalpha(static_cast<unsigned char>(sql[at])))
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[at++])));
+    return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
+}
 
 namespace {
 

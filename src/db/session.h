@@ -93,6 +93,10 @@ struct Settings {
 // for the local socket, else host:port.
 std::vector<std::string> node_names(const Settings& settings);
 
+// Whether a statement may change rows: INSERT, UPDATE, DELETE or REPLACE,
+// also one with RETURNING, which comes through Session::query().
+bool writes_rows(const std::string& sql);
+
 class Error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;

@@ -143,11 +143,16 @@ public:
                    std::uint64_t affected) override {
         std::vector<std::string>& out = current().lines;
         const std::string with = params.empty() ? "" : " with " + values_of(params);
-        if (!rows) {
+        if (!rows || db::writes_rows(sql)) {
+            // A write; with RETURNING (the throttles, distributed_origin) it
+            // returns the rows it wrote, shown like a lookup's.
+            const std::uint64_t changed = rows ? rows->size() : affected;
             out.push_back("would change: " + summary(sql) + with + " -> " +
-                          std::to_string(affected) + (affected == 1 ? " row" : " rows"));
+                          std::to_string(changed) + (changed == 1 ? " row" : " rows"));
             ++writes_;
-            rows_written_ += affected;
+            rows_written_ += changed;
+            for (std::size_t i = 0; rows && i < rows->size() && i < kRowsShown; ++i)
+                out.push_back("    " + row_text(columns, (*rows)[i]));
             return;
         }
         out.push_back("looked up: " + summary(sql) + with + " -> " +

@@ -130,8 +130,12 @@ def test_distributed_origin_inside_the_explanation_changes_nothing():
     # must not start one (START TRANSACTION would commit the explanation's writes so far)
     before = table("triplet"), table("distributed_origin")
     status, out = explain({"DISTRIBUTED_ORIGIN": 1, "GREYLISTING": 1},
-                          attrs=["sasl_username=carol", "recipient=dave@example.org"])
+                          attrs=["sasl_username=carol", "recipient=dave@example.org",
+                                 "client_address=192.0.2.44", "sender=carol@example.com"])
     lib.eq(status, 0, "exit status\n" + out)
     lib.ok("nothing was changed" in out, out)
+    # its write returns the key's origins (RETURNING) and is still reported as a write
+    lib.ok("would change: INSERT INTO distributed_origin" in out and "-> 2 rows" in out, out)
+    lib.ok("looked up: INSERT" not in out, out)
     lib.eq((table("triplet"), table("distributed_origin")), before,
            "triplet and distributed_origin after --explain:\n" + out)
