@@ -143,35 +143,42 @@ def test_rcpt_acl_white_logs_only_the_debug_line():
         lib.eq(decision_lines(d), [], "no rcpt= line")
 
 
+def rcpt_acl_decides(rows, cases):
+    """Inserts the rcpt_acl rows (SQL VALUES text); with RCPT_ACL=1 each case's request (attrs,
+    expected reply, what it shows) gets its reply. Returns the decision lines."""
+    lib.sql("INSERT INTO rcpt_acl (_sender,_rcpt,_wblist,_priority) VALUES " + rows)
+    with lib.Daemon({"RCPT_ACL": 1}) as d:
+        for attrs, reply, what in cases:
+            lib.eq(d.request(attrs), reply, what)
+        return decision_lines(d)
+
+
 def test_rcpt_acl_equal_priorities_go_to_the_more_exact_row():
     # storage order (by the unique key _rcpt,_sender) puts the 'w' row first in both pairs
-    lib.sql("INSERT INTO rcpt_acl (_sender,_rcpt,_wblist,_priority) VALUES "
-            "('alice@example.com','@example.org','w',0), ('@example.com','bob@example.org','b',0), "
-            "('@example.com','@example.net','w',0), ('alice@example.com','@example.net','b',0)")
-    with lib.Daemon({"RCPT_ACL": 1}) as d:
-        lib.eq(d.request(), BLACK, "exact recipient beats exact sender")
-        lib.eq(d.request({"recipient": "carol@example.net"}), BLACK,
-               "exact sender beats @domain sender")
-        lib.eq(d.request({"sender": "dave@example.com", "recipient": "carol@example.net"}), DUNNO,
-               "only the @domain row matches")
-        lib.ok(any(", rcpt_acl=block, " in l for l in decision_lines(d)), "rcpt_acl=block logged")
+    lines = rcpt_acl_decides(
+        "('alice@example.com','@example.org','w',0), ('@example.com','bob@example.org','b',0), "
+        "('@example.com','@example.net','w',0), ('alice@example.com','@example.net','b',0)",
+        [({}, BLACK, "exact recipient beats exact sender"),
+         ({"recipient": "carol@example.net"}, BLACK, "exact sender beats @domain sender"),
+         ({"sender": "dave@example.com", "recipient": "carol@example.net"}, DUNNO,
+          "only the @domain row matches")])
+    lib.ok(any(", rcpt_acl=block, " in l for l in lines), "rcpt_acl=block logged")
 
 
 def test_rcpt_acl_priority_first_then_exactness_in_the_table_collation():
     # rcpt_acl ranks its rows in SQL: _priority, then the exact recipient, then the exact sender,
     # compared in the column's collation like the IN that matched them
-    lib.sql("INSERT INTO rcpt_acl (_sender,_rcpt,_wblist,_priority) VALUES "
-            "('@example.com','@example.org','b',5), ('alice@example.com','bob@example.org','w',1), "
-            "('@example.com','@example.net','b',0), ('alice@example.com','@example.net','b',0), "
-            "('@example.com','dan@example.net','b',0), ('alice@example.com','dan@example.net','w',0), "
-            "('@example.com','Erin@Example.NET','w',0)")
-    with lib.Daemon({"RCPT_ACL": 1}) as d:
-        lib.eq(d.request(), BLACK, "a higher priority beats both exact addresses")
-        lib.eq(d.request({"recipient": "dan@example.net"}), DUNNO,
-               "equal priorities: both exact beats every other pairing")
-        lib.eq(d.request({"recipient": "erin@example.net"}), DUNNO,
-               "the exact recipient, stored in other case, beats the exact sender")
-        lib.eq(d.request({"recipient": "frank@example.net"}), BLACK, "the exact sender's row")
+    rcpt_acl_decides(
+        "('@example.com','@example.org','b',5), ('alice@example.com','bob@example.org','w',1), "
+        "('@example.com','@example.net','b',0), ('alice@example.com','@example.net','b',0), "
+        "('@example.com','dan@example.net','b',0), ('alice@example.com','dan@example.net','w',0), "
+        "('@example.com','Erin@Example.NET','w',0)",
+        [({}, BLACK, "a higher priority beats both exact addresses"),
+         ({"recipient": "dan@example.net"}, DUNNO,
+          "equal priorities: both exact beats every other pairing"),
+         ({"recipient": "erin@example.net"}, DUNNO,
+          "the exact recipient, stored in other case, beats the exact sender"),
+         ({"recipient": "frank@example.net"}, BLACK, "the exact sender's row")])
 
 
 def test_every_row_lookup_is_one_statement_and_each_still_decides():
