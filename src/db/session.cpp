@@ -64,6 +64,9 @@ bool may_have_run(int code) { return code == 2013 || code == 2055 || code == 403
 
 constexpr int kDeadlock = 1213;  // ER_LOCK_DEADLOCK, also Galera's certification failure
 constexpr int kNeedReprepare = 1615;
+constexpr int kLockWaitTimeout = 1205;  // ER_LOCK_WAIT_TIMEOUT
+
+const std::string kSetLockWait = "SET SESSION innodb_lock_wait_timeout = ?";
 
 std::atomic<long long> failover_logged_ms{0};
 
@@ -231,16 +234,41 @@ void Session::open() {
     }
     if (settings_.log_outages && outage_logged.exchange(false))
         log::line("mysql: connected to " + settings_.host + " again");
-    if (settings_.lock_wait_timeout_s > 0) {
+    // READ COMMITTED: every statement reads the rows committed when it
+    // runs, also inside a transaction of several (a commit group decides
+    // each request on what it would have read alone; under REPEATABLE READ
+    // its later requests would read the snapshot of its first).
+    try {
+        std::unique_ptr<sql::PreparedStatement> set(
+            conn_->prepareStatement("SET SESSION tx_isolation = 'READ-COMMITTED'"));
+        set->execute();
+    } catch (const sql::SQLException&) {
+        // A lost connection shows on the next statement.
+    }
+    if (!waits_for_locks_ || settings_.lock_wait_timeout_s > 0) {
         try {
             std::unique_ptr<sql::PreparedStatement> set(
-                conn_->prepareStatement("SET SESSION innodb_lock_wait_timeout = ?"));
-            set->setInt(1, settings_.lock_wait_timeout_s);
+                conn_->prepareStatement(kSetLockWait));
+            set->setInt(1, waits_for_locks_ ? settings_.lock_wait_timeout_s : 0);
             set->execute();
         } catch (const sql::SQLException&) {
             // A server without the variable keeps its own wait; a lost
             // connection shows on the next statement.
         }
+    }
+}
+
+void Session::wait_for_locks(bool wait) {
+    if (wait == waits_for_locks_) return;
+    waits_for_locks_ = wait;
+    if (!conn_) return;  // open() sets it
+    try {
+        if (wait && settings_.lock_wait_timeout_s <= 0)
+            execute("SET SESSION innodb_lock_wait_timeout = DEFAULT");
+        else
+            execute(kSetLockWait, {wait ? static_cast<long long>(settings_.lock_wait_timeout_s) : 0LL});
+    } catch (const Error&) {
+        drop_connection();  // the next connection starts with the wait wanted
     }
 }
 
@@ -256,7 +284,10 @@ void Session::drop_connection() noexcept {
         conn_.reset();
         count(counters(), &DatabaseCounters::connections, -1);
     }
-    in_transaction_ = false;
+    // The server rolls back the transaction of a closed connection; the
+    // caller still has to end it (rollback()), and nothing may be sent for it
+    // meanwhile: on a new connection it would run on its own.
+    if (in_transaction_) transaction_ended_ = true;
 }
 
 // A lost connection: with another server to go to, this one waits out the
@@ -272,10 +303,10 @@ void Session::lose_connection(const std::string& why) {
     }
 }
 
-sql::PreparedStatement& Session::prepared(const std::string& sql) {
+sql::PreparedStatement& Session::prepared(const std::string& sql, bool& fresh) {
     auto it = statements_.find(sql);
-    if (it == statements_.end())
-        it = statements_.emplace(sql, conn_->prepareStatement(sql)).first;
+    fresh = it == statements_.end();
+    if (fresh) it = statements_.emplace(sql, conn_->prepareStatement(sql)).first;
     return *it->second;
 }
 
@@ -299,18 +330,30 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
     const auto started = std::chrono::steady_clock::now();
     bool resent_after_loss = false, reprepared = false;
     for (int conflicts = 0;;) {
+        if (in_transaction_ && transaction_ended_) {
+            transaction_failed_ = true;
+            throw Conflict("not sent: the server has ended the transaction it belonged to");
+        }
         connect();
         bool sent = false;  // prepared: from here on the server may run it
         try {
-            sql::PreparedStatement& ps = prepared(sql);
+            bool fresh = false;
+            sql::PreparedStatement& ps = prepared(sql, fresh);
             sent = true;
             ++round_trips_;
-            if (in_transaction_) ++statements_in_transaction_;
+            if (in_transaction_) {
+                if (fresh && statements_in_transaction_ > 0) prepared_holding_locks_ = true;
+                ++statements_in_transaction_;
+            }
             count(counters(), &DatabaseCounters::statements);
             return fn(ps);
         } catch (const sql::SQLException& e) {
-            count(counters(), &DatabaseCounters::errors);
             const int code = e.getErrorCode();
+            // Not waiting for a lock is what a commit group asked for: the
+            // group gives way, which is not a database error.
+            if (code != kLockWaitTimeout || waits_for_locks_)
+                count(counters(), &DatabaseCounters::errors);
+            if (in_transaction_) transaction_failed_ = true;
             if (connection_lost(code)) {
                 const bool was_in_transaction = in_transaction_;
                 lose_connection(describe(e));
@@ -338,8 +381,11 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
             }
             if (code == kDeadlock) {
                 count(counters(), &DatabaseCounters::conflicts);
-                if (in_transaction_ || !back_off(conflicts++, started))
+                if (in_transaction_) {
+                    transaction_ended_ = true;  // InnoDB and Galera roll it all back
                     throw Conflict(describe(e));
+                }
+                if (!back_off(conflicts++, started)) throw Conflict(describe(e));
                 count(counters(), &DatabaseCounters::retries);
                 continue;
             }
@@ -435,13 +481,17 @@ void Session::begin() {
     with_retry("START TRANSACTION", false,
                [](sql::PreparedStatement& ps) { return ps.executeUpdate(); });
     in_transaction_ = true;
+    transaction_ended_ = false;
+    transaction_failed_ = false;
     statements_in_transaction_ = 0;
+    prepared_holding_locks_ = false;
     // COMMIT is prepared now, before the transaction holds any row lock, so
     // that it is never the prepare that swallows a silent rollback (commit()).
     // A connection that fails here fails the unit's first statement.
     commit_prepared_ = false;
     try {
-        prepared("COMMIT");
+        bool fresh;
+        prepared("COMMIT", fresh);
         commit_prepared_ = true;
     } catch (const sql::SQLException&) {
     }
@@ -455,29 +505,42 @@ void Session::begin() {
 // if not, the unit is retried like any conflict.
 void Session::rolled_back_by_server() {
     count(counters(), &DatabaseCounters::conflicts);
+    transaction_ended_ = true;
+    transaction_failed_ = true;
     throw Conflict("the server rolled the transaction back before COMMIT (conflict)");
 }
 
 void Session::commit() {
-    // Only a statement after the unit's first can be the one whose prepare
-    // swallows the rollback: the first is prepared before the transaction
-    // holds anything a conflict could take, and COMMIT was prepared in
-    // begin(). So a unit of one statement needs no question, unless that
-    // prepare of COMMIT failed (COMMIT is then prepared now, with the locks
-    // held); for the others, nothing between this answer and COMMIT can hide
-    // a rollback.
-    if ((statements_in_transaction_ > 1 || !commit_prepared_) &&
+    // Only the prepare of a statement after the unit's first can swallow the
+    // rollback: the first is prepared before the transaction holds anything
+    // a conflict could take, COMMIT was prepared in begin(), and a statement
+    // prepared before (the connection keeps them) is only executed, which
+    // reports the rollback. So a unit that prepared nothing after its first
+    // statement needs no question (one of one statement never does, nor a
+    // worker's commit group once its connection has prepared its
+    // statements), unless that prepare of COMMIT failed (COMMIT is then
+    // prepared now, with the locks held); for the others, nothing between
+    // this answer and COMMIT can hide a rollback.
+    if ((prepared_holding_locks_ || !commit_prepared_) &&
         query_int("SELECT @@in_transaction") != 1)
         rolled_back_by_server();
     // Still in the transaction while COMMIT runs: a conflict at commit is
     // the unit's to retry, a lost connection is not resent.
-    execute("COMMIT");
+    try {
+        execute("COMMIT");
+    } catch (const Unavailable& e) {
+        throw CommitUnknown(e.what());  // the reply was lost, not necessarily the commit
+    }
     in_transaction_ = false;
 }
 
 void Session::rollback() noexcept {
     if (!in_transaction_) return;
     in_transaction_ = false;
+    if (transaction_ended_) {  // nothing left to roll back on the server
+        transaction_ended_ = false;
+        return;
+    }
     try {
         execute("ROLLBACK");
     } catch (...) {

@@ -115,6 +115,13 @@ public:
     using Error::Error;
 };
 
+// The connection was lost while COMMIT ran: the transaction may or may not
+// have committed, so its work must neither be trusted nor done again.
+class CommitUnknown : public Unavailable {
+public:
+    using Unavailable::Unavailable;
+};
+
 // A bound value: request strings, or integers such as times and limits.
 using Param = std::variant<std::string, long long>;
 using Row = std::vector<std::optional<std::string>>;  // NULL -> nullopt
@@ -161,20 +168,37 @@ public:
     // rollback() the unit simply runs as part of that transaction.
     void transaction(const std::function<void()>& unit);
 
-    // An explicit transaction the caller ends, for work that is never
-    // committed (policyd --explain rolls its evaluation back). Nothing in it
-    // is retried: a conflict throws db::Conflict. Work to commit uses transaction().
+    // An explicit transaction the caller ends: work that is never committed
+    // (policyd --explain rolls its evaluation back), and a worker's commit
+    // group (server/commit_group.h), which redoes its requests one by one
+    // when it fails. Nothing in it is retried: a conflict throws
+    // db::Conflict, a lost connection db::Unavailable. Once the server has
+    // ended the transaction (a deadlock or certification failure, a lost
+    // connection), every later statement of it throws at once, unsent, until
+    // rollback(): sent, it would run on its own and commit.
     void begin();
     // Before COMMIT, asks whether the transaction is still open (SELECT
-    // @@in_transaction) when the unit sent more than one statement: a
-    // Galera node may have rolled it back without saying so
-    // (docs/FAILURES.md). A closed one throws db::Conflict.
+    // @@in_transaction) when a statement after the unit's first had to be
+    // prepared: a Galera node may have rolled it back without saying so
+    // (docs/FAILURES.md). A closed one throws db::Conflict; a connection lost
+    // during COMMIT itself, db::CommitUnknown.
     void commit();
     void rollback() noexcept;
+    // Whether a statement failed since begin(), whatever became of it (a
+    // failure the caller handled still leaves the transaction's work
+    // incomplete).
+    bool transaction_failed() const { return transaction_failed_; }
 
     // The retry budget's end for the next statements (the request's
     // REQUEST_TIMEOUT); a default time_point means "the I/O timeout".
     void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+
+    // Whether statements wait for a row lock another transaction holds (up
+    // to Settings::lock_wait_timeout_s, the default), or fail at once with
+    // error 1205, not counted as an error: a commit group gives way rather
+    // than hold its requests, and its own locks, behind someone else's.
+    // Sent when it changes, and with every new connection.
+    void wait_for_locks(bool wait);
 
     // The server of the open connection ("host:port"), "" when none.
     const std::string& node() const;
@@ -195,7 +219,8 @@ private:
     template <typename Fn> auto with_retry(const std::string& sql, bool writes, Fn&& fn);
     std::vector<Row> observed_query(const std::string& sql, const std::vector<Param>& params);
     static std::vector<Row> read_rows(sql::ResultSet& rs);
-    sql::PreparedStatement& prepared(const std::string& sql);
+    // The connection's statement for `sql`, prepared now (`fresh`) if it has none.
+    sql::PreparedStatement& prepared(const std::string& sql, bool& fresh);
     void open();
     bool open_endpoint(std::size_t index, std::string& error);
     void drop_connection() noexcept;
@@ -213,10 +238,14 @@ private:
     std::unique_ptr<sql::Connection> conn_;
     std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
     std::chrono::steady_clock::time_point deadline_{};
-    bool in_transaction_ = false;
+    bool in_transaction_ = false;     // between begin() and commit()/rollback()
+    bool transaction_ended_ = false;  // ...but the server ended it (see begin())
+    bool transaction_failed_ = false; // a statement of it failed
     std::uint64_t statements_in_transaction_ = 0;  // sent since begin()
+    bool prepared_holding_locks_ = false;  // a statement after the first prepared since begin()
     bool commit_prepared_ = false;                   // by begin(), before any lock
     bool ever_connected_ = false;  // a later open() is a reconnect
+    bool waits_for_locks_ = true;   // see wait_for_locks()
     StatementObserver* observer_ = nullptr;
     std::uint64_t round_trips_ = 0;
 };

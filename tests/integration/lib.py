@@ -21,6 +21,7 @@ directory, and its stdout/stderr captured in a log file (Daemon.output()).
 Python 3 standard library only; SQL through the mariadb client as in the conformance runner.
 """
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -84,6 +85,40 @@ def reset_db(setup=()):
 def sql(statement):
     """Run SQL in the test database; rows as lists of str (None for NULL)."""
     return _database.run(statement)
+
+
+@contextlib.contextmanager
+def row_locked(table, where):
+    """Another client holds SELECT ... FOR UPDATE on the rows until the block ends."""
+    db = _database
+    proc = subprocess.Popen(db.base + ["--unbuffered", db.db], env=db.env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        proc.stdin.write(("BEGIN; SELECT COUNT(*) FROM %s WHERE %s FOR UPDATE; SELECT 'locked';\n"
+                          % (table, where)).encode())
+        proc.stdin.flush()
+        while True:
+            line = proc.stdout.readline()
+            ok(line, "the locking client ended early")
+            if line.strip() == b"locked":
+                break
+        yield
+    finally:
+        proc.stdin.close()  # end of the session: its transaction rolls back
+        proc.wait(timeout=30)
+
+
+def lock_waiters(limit=10.0, count=1):
+    """The connection ids of the transactions waiting for a row lock, once there are `count`."""
+    deadline = time.monotonic() + limit
+    while True:
+        ids = [row[0] for row in sql("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX "
+                                     "WHERE trx_state='LOCK WAIT'")]
+        if len(ids) >= count:
+            return ids
+        ok(time.monotonic() < deadline, "not %d waiting for a row lock within %gs" % (count, limit))
+        # InnoDB refreshes INNODB_TRX only when nobody has read it for 0.1 s
+        time.sleep(0.15)
 
 
 def request_bytes(attrs=None, crlf=False):

@@ -292,27 +292,6 @@ def global_variable(name, value):
         lib.sql("SET GLOBAL %s=%s" % (name, old))
 
 
-@contextlib.contextmanager
-def row_locked(table, where):
-    """Another client holds SELECT ... FOR UPDATE on the rows until the block ends."""
-    db = lib._database
-    proc = subprocess.Popen(db.base + ["--unbuffered", db.db], env=db.env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        proc.stdin.write(("BEGIN; SELECT COUNT(*) FROM %s WHERE %s FOR UPDATE; SELECT 'locked';\n"
-                          % (table, where)).encode())
-        proc.stdin.flush()
-        while True:
-            line = proc.stdout.readline()
-            lib.ok(line, "the locking client ended early")
-            if line.strip() == b"locked":
-                break
-        yield
-    finally:
-        proc.stdin.close()  # end of the session: its transaction rolls back
-        proc.wait(timeout=30)
-
-
 def timed_request(d, attrs, timeout=15):
     start = time.monotonic()
     with d.connect(timeout=timeout) as c:
@@ -337,7 +316,7 @@ def test_lock_wait_timeout_gives_failsafe_and_spares_other_requests():
     # each worker connection waits for row locks MYSQL_TIMEOUT - 1 = 2 s
     with lib.Daemon({"FAILSAFE": 1, "MYSQL_TIMEOUT": "3s"}) as d:
         lib.eq(d.request(locked), lib.GREY_DEFER, "the triplet is created")
-        with row_locked("triplet", LOCKED_ROW):
+        with lib.row_locked("triplet", LOCKED_ROW):
             thread, result = answered_in_background(d, locked)
             time.sleep(0.3)  # the locked request is waiting on a worker now
             others = [timed_request(d, {"recipient": "free%d@example.org" % i}) for i in range(5)]
@@ -359,7 +338,7 @@ def test_lock_held_past_request_timeout_gives_failsafe_in_time():
     locked = {"recipient": "locked@example.org"}
     with lib.Daemon({"FAILSAFE": 0, "REQUEST_TIMEOUT": "1s"}) as d:  # lock wait 4 s
         lib.eq(d.request(locked), lib.GREY_DEFER, "the triplet is created")
-        with row_locked("triplet", LOCKED_ROW):
+        with lib.row_locked("triplet", LOCKED_ROW):
             thread, result = answered_in_background(d, locked)
             time.sleep(0.3)
             other = timed_request(d, {"recipient": "free@example.org"})

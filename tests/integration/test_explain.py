@@ -139,3 +139,23 @@ def test_distributed_origin_inside_the_explanation_changes_nothing():
     lib.ok("looked up: INSERT" not in out, out)
     lib.eq((table("triplet"), table("distributed_origin")), before,
            "triplet and distributed_origin after --explain:\n" + out)
+
+
+def test_a_connection_lost_midway_changes_nothing_afterwards():
+    # The explanation's transaction ends with its connection; a later check's write sent on a
+    # new connection would run on its own and commit (it did, before the session refused to
+    # send anything more for an ended transaction)
+    lib.sql("INSERT INTO triplet (_host,_from,_rcpt,_datenew,_datelast,_count) "
+            "VALUES ('192.0.2','alice@example.com','bob@example.org',1,1,0)")
+    d = lib.Daemon({"FAILSAFE": 2, "RECIPIENTTHROTTLE": 1, "MYSQL_TIMEOUT": "5s"}, start=False)
+    with lib.row_locked("triplet", "_host='192.0.2' AND _rcpt='bob@example.org'"):
+        p = subprocess.Popen([lib.POLICYD, "-c", d.conf_path, "--explain", "--explain-attr",
+                              "client_address=192.0.2.10", "sender=alice@example.com",
+                              "recipient=bob@example.org"], cwd=lib.REPO, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        (waiting,) = lib.lock_waiters()  # its triplet statement, behind the lock
+        lib.sql("KILL %s" % waiting)
+        out = p.communicate(timeout=30)[0].decode("utf-8", "replace")
+    lib.eq(p.returncode, 0, "exit status\n" + out)
+    lib.ok("nothing was changed" in out, out)
+    lib.eq(table("throttle_rcpt"), [], "throttle_rcpt after --explain:\n" + out)
