@@ -158,6 +158,7 @@ const Key keys[] = {
     num("MAX_REQUEST_SIZE", K::Int, &C::max_request_size, 1024, 1048576),
     at_restart(num("MYSQL_TIMEOUT", K::Duration, &C::mysql_timeout, 1, kHour)),
     num("REQUEST_TIMEOUT", K::Duration, &C::request_timeout, 1, kHour),
+    num("COMMIT_GROUP", K::Int, &C::commit_group, 1, 64),
     at_restart(str("MYSQLSOCKET", K::Raw, &C::mysqlsocket)),
     at_restart(str("BINDSOCKET", K::SocketPath, &C::bindsocket)),
     at_restart(num("BINDSOCKET_MODE", K::FileMode, &C::bindsocket_mode, 0, 0777)),
@@ -705,6 +706,7 @@ std::vector<std::string> config_dump(const Config& c, std::string_view version) 
     line("bind socket mode", "0" + octal(c.bindsocket_mode));
     line("mysql timeout", c.mysql_timeout);
     line("request timeout", c.request_timeout);
+    line("commit group", c.commit_group);
     line("workers", c.workers);
     line("max connections", c.max_connections);
     line("idle timeout", c.idle_timeout);

@@ -172,6 +172,7 @@ struct Config {
     long max_request_size = 65536;  // bytes
     long mysql_timeout = 5;         // connect/read/write timeout
     long request_timeout = 10;      // answer by FAILSAFE when a request takes longer
+    long commit_group = 8;          // queued requests a worker decides under one COMMIT
     std::string mysqlsocket;        // unix socket path; "": client default
     std::string bindsocket;         // BINDSOCKET: our Unix-domain socket; "": none
     long bindsocket_mode = 0660;    // BINDSOCKET_MODE: its permission bits, 0..0777

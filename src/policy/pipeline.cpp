@@ -7,14 +7,12 @@
 //   greylisting and throttling count it.
 #include "policy/pipeline.h"
 
-#include <chrono>
 #include <ctime>
-#include <map>
-#include <mutex>
 #include <optional>
 
 #include "db/session.h"
 #include "log/log.h"
+#include "policy/held_effects.h"
 #include "policy/checks/blacklist_helo.h"
 #include "policy/checks/distributed_origin.h"
 #include "policy/checks/greylist.h"
@@ -30,25 +28,6 @@ namespace policyd {
 namespace {
 
 constexpr const char* kInvalidReply = "action=defer_if_permit Invalid data";
-
-// A failing statement fails every request until it is fixed (a missing
-// table, a read-only server): its detail is logged once a minute per check,
-// while the reference's per-request "<check>=bypass" line stays.
-void log_failure_detail(std::string_view check, const std::string& what) {
-    static std::mutex mutex;
-    static std::map<std::string, std::chrono::steady_clock::time_point> last_logged;
-    const auto now = std::chrono::steady_clock::now();
-    std::string key = std::string(check) + ": " + what;
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto [it, inserted] = last_logged.try_emplace(key, now);
-        if (!inserted) {
-            if (now - it->second < std::chrono::minutes(1)) return;
-            it->second = now;
-        }
-    }
-    log::line("error: " + key);
-}
 
 Outcome outcome_of(Decision decision) {
     switch (decision) {
@@ -66,20 +45,22 @@ Outcome outcome_of(Decision decision) {
     return Outcome::Invalid;
 }
 
-// Counts every decision token a check (or the pipeline) logs, and follows
-// the check the context works for in `progress` (see working_for()).
+// Puts every line a check (or the pipeline) logs, and every decision token
+// to count, into the request's HeldEffects, and follows the check the
+// context works for in `progress` (see working_for()).
 class CountingContext final : public CheckContext {
 public:
     CountingContext(const Request& request, const Config& config, db::Session& db,
-                    std::time_t now, std::uint64_t rcpt_number, int fd, Stats* stats,
+                    std::time_t now, HeldEffects& effects, int fd,
                     const std::vector<std::unique_ptr<Check>>* checks = nullptr,
                     RequestProgress* progress = nullptr)
-        : CheckContext(request, config, db, now, rcpt_number, fd),
-          stats_(stats), checks_(checks), progress_(progress) {}
+        : CheckContext(request, config, db, now, effects.rcpt_number, fd),
+          effects_(effects), checks_(checks), progress_(progress) {}
     void log_decision_tail(std::string_view token, std::string_view tail) override {
-        CheckContext::log_decision_tail(token, tail);
-        if (stats_) stats_->token(token);
+        effects_.line(decision_text(token, tail));
+        effects_.token(token);
     }
+    void log_line(std::string_view line) override { effects_.line(std::string(line)); }
     void working_for(const Check& check) override {
         if (!progress_ || !checks_) return;
         for (std::size_t i = 0; i < checks_->size(); ++i)
@@ -87,7 +68,7 @@ public:
     }
 
 private:
-    Stats* stats_;
+    HeldEffects& effects_;
     const std::vector<std::unique_ptr<Check>>* checks_;
     RequestProgress* progress_;
 };
@@ -136,8 +117,8 @@ Pipeline Pipeline::standard() {
 
 // module_info_check of the reference: the attributes the enabled modules
 // cannot work without, in the reference's order and log wording.
-bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int fd,
-                                          CheckContext* ctx) const {
+std::optional<std::string> Pipeline::missing_attribute(const Request& r, const Config& c,
+                                                       int fd) const {
     struct Requirement {
         bool applies;
         const std::string& value;
@@ -157,20 +138,17 @@ bool Pipeline::passes_required_attributes(const Request& r, const Config& c, int
         if (!req.applies || !req.value.empty()) continue;
         std::string what = req.what;
         what.replace(what.find('%'), 1, std::to_string(fd));
-        const std::string line = "invalid " + what + ": " + req.value;
-        if (ctx)
-            ctx->log_line(line);
-        else
-            log::line(line);
-        return false;
+        return "invalid " + what + ": " + req.value;
     }
-    return true;
+    return std::nullopt;
 }
 
 std::string Pipeline::answer_without_database(const Request& request, const Config& config,
                                               const RequestProgress* progress) const {
     db::Session unused{db::Settings{}};  // never connected: no check runs here
-    CountingContext ctx(request, config, unused, std::time(nullptr), ++rcpt_count_, -1, stats_);
+    HeldEffects effects;
+    effects.rcpt_number = ++rcpt_count_;
+    CountingContext ctx(request, config, unused, std::time(nullptr), effects, -1);
     Decision decision = Decision::Continue;
     std::size_t decided_by = Stats::kNoCheck;
     const int running = progress ? progress->running_check.load() : -1;
@@ -183,20 +161,23 @@ std::string Pipeline::answer_without_database(const Request& request, const Conf
                 break;
             }
     }
-    if (decided_by != Stats::kNoCheck) decision = failsafe(ctx, checks_[decided_by]->name());
+    if (decided_by != Stats::kNoCheck)
+        decision = failsafe(ctx, checks_[decided_by]->name(), &effects);
     if (decision == Decision::Continue) {
         ctx.log_decision("module=bypass");
         decision = Decision::Accept;
         decided_by = Stats::kNoCheck;
     }
-    if (stats_) stats_->outcome(outcome_of(decision), decided_by);
+    effects.outcome(outcome_of(decision), decided_by);
+    effects.release(stats_);
     return reply_for(decision, request, config);
 }
 
 // FAILSAFE for a check whose database work failed: 1 accepts, 0 answers
 // with the greylist deferral, any other value means "no match" (Continue).
-Decision Pipeline::failsafe(CheckContext& ctx, std::string_view check_name) const {
-    if (stats_) stats_->database_error();
+Decision Pipeline::failsafe(CheckContext& ctx, std::string_view check_name,
+                           HeldEffects* effects) const {
+    if (effects) effects->database_error();
     if (ctx.config.failsafe == 1) {
         ctx.log_decision(std::string(check_name) + "=bypass");
         return Decision::Accept;
@@ -215,21 +196,36 @@ bool Pipeline::handed_on_after(std::size_t index, const Config& config) const {
 }
 
 std::string Pipeline::evaluate(const Request& request, const Config& config, db::Session& db,
-                               int fd, RequestProgress* progress) const {
-    if (!passes_required_attributes(request, config, fd)) {
-        if (stats_) stats_->outcome(Outcome::Invalid);
+                               int fd, RequestProgress* progress, HeldEffects* held) const {
+    HeldEffects own;
+    HeldEffects& effects = held ? *held : own;
+    const std::string reply = decide_into(request, config, db, fd, progress, effects);
+    if (!held) own.release(stats_);
+    return reply;
+}
+
+std::string Pipeline::decide_into(const Request& request, const Config& config, db::Session& db,
+                                  int fd, RequestProgress* progress, HeldEffects& effects) const {
+    if (auto missing = missing_attribute(request, config, fd)) {
+        effects.line(std::move(*missing));
+        effects.outcome(Outcome::Invalid, Stats::kNoCheck);
         return kInvalidReply;
     }
-    CountingContext ctx(request, config, db, std::time(nullptr), ++rcpt_count_, fd, stats_,
-                        &checks_, progress);
+    if (effects.rcpt_number == 0) effects.rcpt_number = ++rcpt_count_;
+    CountingContext ctx(request, config, db, std::time(nullptr), effects, fd, &checks_, progress);
     std::size_t decided_by = Stats::kNoCheck;
-    const Decision decision = decide(ctx, progress, decided_by);
-    if (stats_) stats_->outcome(outcome_of(decision), decided_by);
+    const Decision decision = decide(ctx, progress, decided_by, nullptr, &effects);
+    effects.outcome(outcome_of(decision), decided_by);
     return reply_for(decision, request, config);
 }
 
+void Pipeline::release(HeldEffects& effects) const { effects.release(stats_); }
+
 std::string Pipeline::evaluate_observed(CheckContext& ctx, CheckObserver& observer) const {
-    if (!passes_required_attributes(ctx.request, ctx.config, ctx.fd, &ctx)) return kInvalidReply;
+    if (auto missing = missing_attribute(ctx.request, ctx.config, ctx.fd)) {
+        ctx.log_line(*missing);
+        return kInvalidReply;
+    }
     std::size_t decided_by = Stats::kNoCheck;
     const Decision decision = decide(ctx, nullptr, decided_by, &observer);
     return reply_for(decision, ctx.request, ctx.config);
@@ -244,7 +240,7 @@ void Pipeline::count_into(Stats* stats) {
 }
 
 Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by,
-                          CheckObserver* observer) const {
+                          CheckObserver* observer, HeldEffects* effects) const {
     const Config& config = ctx.config;
     std::vector<std::size_t> enabled;  // indices into checks_
     std::vector<const Check*> enabled_checks;
@@ -271,9 +267,9 @@ Decision Pipeline::decide(CheckContext& ctx, RequestProgress* progress, std::siz
         } catch (const std::exception& e) {
             // db::Error, or anything else a check throws: FAILSAFE decides.
             // An outage is logged by the session, once; anything else here.
-            if (!observer && !dynamic_cast<const db::Unavailable*>(&e))
-                log_failure_detail(check.name(), e.what());
-            decision = failsafe(ctx, check.name());
+            if (effects && !dynamic_cast<const db::Unavailable*>(&e))
+                effects->failure(check.name(), e.what());
+            decision = failsafe(ctx, check.name(), effects);
             if (observer) observer->finished(check, decision, &e);
             if (decision == Decision::Continue) continue;  // as the reference
             decided_by = i;

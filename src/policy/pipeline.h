@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 namespace policyd {
 
 namespace db { class Session; }
+class HeldEffects;
 class Stats;
 
 // One request's progress, shared by the worker deciding it and the event
@@ -60,9 +62,13 @@ public:
     void count_into(Stats* stats);
 
     // `fd` only appears in log lines ("invalid ...", rcpt_acl's "DEBUG: fd: N").
-    // `progress`, if given, follows the check being run.
+    // `progress`, if given, follows the check being run. With `held`, the
+    // request's log lines and counts wait there for release() (a worker's
+    // commit group); without, they are logged and counted before it returns.
     std::string evaluate(const Request& request, const Config& config, db::Session& db, int fd,
-                         RequestProgress* progress = nullptr) const;
+                         RequestProgress* progress = nullptr, HeldEffects* held = nullptr) const;
+    // Logs and counts what evaluate() held (held_effects.h).
+    void release(HeldEffects& held) const;
 
     // evaluate() for policyd --explain: in the caller's context (whose
     // session and logging it controls), telling `observer` about each
@@ -80,17 +86,21 @@ public:
     std::uint64_t requests_counted() const { return rcpt_count_; }
 
 private:
-    // Logs what is missing through `ctx` when given, else to the log.
-    bool passes_required_attributes(const Request& request, const Config& config, int fd,
-                                    CheckContext* ctx = nullptr) const;
+    // The log line naming the first attribute an enabled module needs and
+    // the request lacks; nullopt when it has them all.
+    std::optional<std::string> missing_attribute(const Request& request, const Config& config,
+                                                 int fd) const;
+    std::string decide_into(const Request& request, const Config& config, db::Session& db, int fd,
+                            RequestProgress* progress, HeldEffects& effects) const;
     // The checks in order, FAILSAFE included: the final decision, and in
     // `decided_by` the index of the check that made it (left alone when
     // none did).
     Decision decide(CheckContext& ctx, RequestProgress* progress, std::size_t& decided_by,
-                    CheckObserver* observer = nullptr) const;
+                    CheckObserver* observer = nullptr, HeldEffects* effects = nullptr) const;
     // Whether a check after `index` takes over a Pass (the throttles).
     bool handed_on_after(std::size_t index, const Config& config) const;
-    Decision failsafe(CheckContext& ctx, std::string_view check_name) const;
+    // FAILSAFE's decision, with the database failure counted in `effects`.
+    Decision failsafe(CheckContext& ctx, std::string_view check_name, HeldEffects* effects) const;
 
     std::vector<std::unique_ptr<Check>> checks_;
     mutable std::atomic<std::uint64_t> rcpt_count_{0};

@@ -132,7 +132,8 @@ Server::Server(std::shared_ptr<const Config> config, std::string config_path, Li
                 const std::uint64_t one = 1;
                 [[maybe_unused]] const ssize_t n = write(completed_fd_, &one, sizeof one);
             }
-        });
+        },
+        &stats_);
 }
 
 Server::~Server() {

@@ -7,6 +7,8 @@
 //   per wake-up instead of four (measured, docs/PERFORMANCE.md).
 #include "server/worker_pool.h"
 
+#include "server/commit_group.h"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,6 +26,9 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
 
 namespace {
 
+// How long every worker decides alone after a group failed (see worker_pool.h).
+constexpr std::chrono::seconds kGroupPause{1};
+
 std::uint32_t* futex_word(std::atomic<std::uint32_t>& a) {
     return reinterpret_cast<std::uint32_t*>(&a);
 }
@@ -39,8 +44,9 @@ void WorkerPool::wake(Sleeper& sleeper) {
 }
 
 WorkerPool::WorkerPool(unsigned workers, db::Settings settings, const Pipeline& pipeline,
-                       Done on_done)
-    : settings_(std::move(settings)), pipeline_(pipeline), on_done_(std::move(on_done)) {
+                       Done on_done, Stats* stats)
+    : settings_(std::move(settings)), pipeline_(pipeline), on_done_(std::move(on_done)),
+      stats_(stats), workers_(workers) {
     threads_.reserve(workers);
     for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -86,30 +92,47 @@ void WorkerPool::run() {
         // Logged by the session; requests are answered by FAILSAFE meanwhile.
     }
     for (;;) {
-        Job job;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            while (queue_.empty()) {
-                if (stopping_) return;  // stopping and drained
-                Sleeper me;
-                idle_.push_back(&me);
-                lock.unlock();
-                // Until submit() or stop() has taken us off idle_ and set the
-                // word; a spurious return (EINTR) just waits again.
-                while (me.awake.load(std::memory_order_acquire) == 0)
-                    syscall(SYS_futex, futex_word(me.awake), FUTEX_WAIT_PRIVATE, 0, nullptr,
-                            nullptr, 0);
-                lock.lock();
-            }
-            job = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        if (job.progress->answered) continue;  // too late: the loop already answered it
-        // Conflicts are retried while the connection would still take the answer.
-        session.set_deadline(job.arrived + std::chrono::seconds(job.config->request_timeout));
-        job.reply = pipeline_.evaluate(*job.request, *job.config, session, job.fd, job.progress.get());
-        on_done_(std::move(job));
+        std::vector<Job> jobs = take_jobs();
+        if (jobs.empty()) return;  // stopping and drained
+        std::erase_if(jobs, [](const Job& job) {
+            return job.progress->answered.load();  // too late: the loop already answered it
+        });
+        if (jobs.empty()) continue;
+        if (decide_jobs(jobs, pipeline_, session, stats_))
+            groups_paused_until_.store(
+                (std::chrono::steady_clock::now() + kGroupPause).time_since_epoch().count(),
+                std::memory_order_relaxed);
+        for (Job& job : jobs) on_done_(std::move(job));
     }
+}
+
+std::vector<Job> WorkerPool::take_jobs() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (queue_.empty()) {
+        if (stopping_) return {};
+        Sleeper me;
+        idle_.push_back(&me);
+        lock.unlock();
+        // Until submit() or stop() has taken us off idle_ and set the
+        // word; a spurious return (EINTR) just waits again.
+        while (me.awake.load(std::memory_order_acquire) == 0)
+            syscall(SYS_futex, futex_word(me.awake), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+        lock.lock();
+    }
+    // A fair share, so that a short queue goes to several workers at once
+    // rather than waiting in one group; a long one fills the groups.
+    const std::size_t share = (queue_.size() + workers_ - 1) / workers_;
+    const bool paused = std::chrono::steady_clock::now().time_since_epoch().count() <
+                        groups_paused_until_.load(std::memory_order_relaxed);
+    const auto most =
+        paused ? 1 : static_cast<std::size_t>(std::max(1L, queue_.front().config->commit_group));
+    std::vector<Job> jobs;
+    jobs.reserve(std::min(share, most));
+    while (!queue_.empty() && jobs.size() < std::min(share, most)) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+    }
+    return jobs;
 }
 
 }  // namespace policyd

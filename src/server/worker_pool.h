@@ -7,9 +7,16 @@
 //   on_done(Job&&) runs on a worker; it must only hand the job back to the loop
 // DESCRIPTION
 //   Each worker owns one db::Session (one connection, its own prepared
-//   statements), so database calls never block the event loop and a slow
-//   statement delays only the request it belongs to. Jobs are taken in
-//   arrival order from one queue.
+//   statements), so database calls never block the event loop. Jobs are
+//   taken in arrival order from one queue; a worker that finds several
+//   waiting takes its share, ceil(queued / workers) up to the first job's
+//   COMMIT_GROUP, and decides them under one COMMIT (commit_group.h), so a
+//   slow statement delays the requests of its group. A queue shorter than
+//   the pool is never grouped: idle workers take it in parallel. When a
+//   group fails, every worker decides alone for a second: a group gives
+//   way to any row lock held elsewhere, so on a hot row (one sender's
+//   throttle, wanted by every worker) groups would fail one after another,
+//   while alone the requests wait only for each other's statements.
 //
 //   The Pipeline and the Settings must outlive the pool. stop() finishes
 //   the jobs already queued, then joins the threads.
@@ -33,31 +40,20 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.h"
 #include "db/session.h"
 #include "policy/pipeline.h"
-#include "protocol/request.h"
+#include "server/job.h"
 
 namespace policyd {
 
-struct Job {
-    std::uint64_t connection_id = 0;
-    std::uint64_t sequence = 0;  // position of the request on its connection
-    int fd = -1;                 // for the reference's "invalid" log lines
-    std::shared_ptr<const Request> request;
-    std::shared_ptr<const Config> config;  // the configuration it arrived under
-    // Shared with the connection, which answers the request itself when
-    // REQUEST_TIMEOUT passes; a worker then skips the job.
-    std::shared_ptr<RequestProgress> progress;
-    std::string reply;           // filled in by the worker
-    std::chrono::steady_clock::time_point arrived;  // complete request read (for latency)
-};
 
 class WorkerPool {
 public:
     using Done = std::function<void(Job&&)>;
 
-    WorkerPool(unsigned workers, db::Settings settings, const Pipeline& pipeline, Done on_done);
+    // `stats` (nullptr: none) counts the commit groups; it must outlive the pool.
+    WorkerPool(unsigned workers, db::Settings settings, const Pipeline& pipeline, Done on_done,
+               Stats* stats = nullptr);
     ~WorkerPool();
 
     void submit(Job job);
@@ -68,11 +64,20 @@ public:
 private:
     struct Sleeper;  // one per idle worker, on that worker's stack
     void run();
+    // Waits for a job, then takes it and the others of a fair share of the
+    // queue (commit_group.h), or it alone while groups are paused; empty
+    // when stopping.
+    std::vector<Job> take_jobs();
     static void wake(Sleeper& sleeper);
 
     const db::Settings settings_;
     const Pipeline& pipeline_;
     Done on_done_;
+    Stats* stats_;
+    const std::size_t workers_;  // threads_ grows while the first ones run
+    // Until then (steady_clock ticks) every worker decides alone: set for a
+    // second when a group fails.
+    std::atomic<std::chrono::steady_clock::rep> groups_paused_until_{0};
     mutable std::mutex mutex_;
     std::deque<Job> queue_;
     std::vector<Sleeper*> idle_;  // workers asleep or about to be; guarded by mutex_

@@ -179,6 +179,17 @@ std::string prometheus_text(const Stats::Snapshot& s, const ExpositionInfo& info
     w.family("policyd_config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
     w.sample("policyd_config_reloads_total", label("result", "ok"), s.reloads_ok);
     w.sample("policyd_config_reloads_total", label("result", "failed"), s.reloads_failed);
+    w.family("policyd_commit_groups_total", "counter",
+             "Groups of queued requests a worker decided under one COMMIT, by how they ended.");
+    for (std::size_t i = 0; i < kGroupEndCount; ++i)
+        w.sample("policyd_commit_groups_total",
+                 label("result", group_end_name(static_cast<GroupEnd>(i))), s.commit_groups[i]);
+    w.family("policyd_commit_group_requests_total", "counter",
+             "Requests decided in those groups, by how their group ended.");
+    for (std::size_t i = 0; i < kGroupEndCount; ++i)
+        w.sample("policyd_commit_group_requests_total",
+                 label("result", group_end_name(static_cast<GroupEnd>(i))),
+                 s.commit_group_requests[i]);
     return w.take();
 }
 

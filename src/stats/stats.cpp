@@ -47,6 +47,12 @@ std::string_view close_reason_name(CloseReason reason) {
     return kCloseReasonNames[static_cast<std::size_t>(reason)];
 }
 
+std::string_view group_end_name(GroupEnd end) {
+    static constexpr std::string_view names[kGroupEndCount] = {"committed", "decided_again",
+                                                               "commit_unknown"};
+    return names[static_cast<std::size_t>(end)];
+}
+
 Stats::Stats() : started_(Clock::now()) {}
 
 Stats::~Stats() {
@@ -127,6 +133,11 @@ void Stats::connection_closed(CloseReason reason) {
 void Stats::refused_acl() { bump(refused_acl_); }
 void Stats::refused_limit() { bump(refused_limit_); }
 void Stats::reloaded(bool ok) { bump(ok ? reloads_ok_ : reloads_failed_); }
+void Stats::commit_group(GroupEnd end, std::size_t requests) {
+    const auto i = static_cast<std::size_t>(end);
+    bump(commit_groups_[i]);
+    commit_group_requests_[i].fetch_add(requests, std::memory_order_relaxed);
+}
 
 Stats::Snapshot Stats::snapshot() const {
     Snapshot s;
@@ -154,6 +165,10 @@ Stats::Snapshot Stats::snapshot() const {
         s.closed_by_reason[i] = load(closed_by_reason_[i]);
     s.reloads_ok = load(reloads_ok_);
     s.reloads_failed = load(reloads_failed_);
+    for (std::size_t i = 0; i < kGroupEndCount; ++i) {
+        s.commit_groups[i] = load(commit_groups_[i]);
+        s.commit_group_requests[i] = load(commit_group_requests_[i]);
+    }
     for (std::size_t i = 0; i < database_node_names_.size(); ++i) {
         const DatabaseCounters& n = database_nodes_[i];
         s.database_nodes.push_back({database_node_names_[i], load(n.statements), load(n.errors),

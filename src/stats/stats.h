@@ -69,6 +69,14 @@ enum class CloseReason : std::size_t { Peer, Idle, TooLarge, TooSlow, Shutdown }
 inline constexpr std::size_t kCloseReasonCount = 5;
 std::string_view close_reason_name(CloseReason reason);  // "peer", "idle", ...
 
+// How a worker's commit group ended (server/commit_group.h): committed; a
+// statement failed or the COMMIT was refused, so every request was decided
+// again on its own; or the connection was lost during COMMIT, so its
+// requests were answered by FAILSAFE.
+enum class GroupEnd : std::size_t { Committed, DecidedAgain, CommitUnknown };
+inline constexpr std::size_t kGroupEndCount = 3;
+std::string_view group_end_name(GroupEnd end);  // "committed", "decided_again", "commit_unknown"
+
 
 class Stats {
 public:
@@ -114,6 +122,9 @@ public:
         std::array<std::uint64_t, kCloseReasonCount> closed_by_reason{};
         std::uint64_t reloads_ok = 0;
         std::uint64_t reloads_failed = 0;
+        // Commit groups and the requests in them, by GroupEnd.
+        std::array<std::uint64_t, kGroupEndCount> commit_groups{};
+        std::array<std::uint64_t, kGroupEndCount> commit_group_requests{};
         struct DatabaseNode {
             std::string name;
             std::uint64_t statements = 0, errors = 0, retries = 0, reconnects = 0;
@@ -150,6 +161,7 @@ public:
     void refused_acl();
     void refused_limit();
     void reloaded(bool ok);
+    void commit_group(GroupEnd end, std::size_t requests);
 
     Snapshot snapshot() const;
     // One log line: "stats: uptime=...s requests=... accept=... ...".
@@ -172,6 +184,8 @@ private:
     std::array<std::atomic<std::uint64_t>, kCloseReasonCount> closed_by_reason_{};
     std::atomic<std::uint64_t> reloads_ok_{0};
     std::atomic<std::uint64_t> reloads_failed_{0};
+    std::array<std::atomic<std::uint64_t>, kGroupEndCount> commit_groups_{};
+    std::array<std::atomic<std::uint64_t>, kGroupEndCount> commit_group_requests_{};
     // Stable addresses: sessions keep pointers to their node's counters.
     std::array<DatabaseCounters, kMaxDatabaseNodes> database_nodes_{};
     std::vector<std::string> database_node_names_;  // before the workers start
