@@ -11,7 +11,6 @@
 #include <optional>
 
 #include "db/session.h"
-#include "log/log.h"
 #include "policy/held_effects.h"
 #include "policy/checks/blacklist_helo.h"
 #include "policy/checks/distributed_origin.h"
