@@ -67,6 +67,7 @@ constexpr int kNeedReprepare = 1615;
 constexpr int kLockWaitTimeout = 1205;  // ER_LOCK_WAIT_TIMEOUT
 
 const std::string kSetLockWait = "SET SESSION innodb_lock_wait_timeout = ?";
+const std::string kStillOpen = "SELECT @@in_transaction";
 
 std::atomic<long long> failover_logged_ms{0};
 
@@ -239,11 +240,14 @@ void Session::open() {
     // each request on what it would have read alone; under REPEATABLE READ
     // its later requests would read the snapshot of its first).
     try {
-        std::unique_ptr<sql::PreparedStatement> set(
-            conn_->prepareStatement("SET SESSION tx_isolation = 'READ-COMMITTED'"));
-        set->execute();
-    } catch (const sql::SQLException&) {
-        // A lost connection shows on the next statement.
+        std::unique_ptr<sql::Statement> set(conn_->createStatement());
+        set->execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    } catch (const sql::SQLException& e) {
+        // A lost connection shows on the next statement; anything else would
+        // leave the commit groups reading a snapshot: said once.
+        static std::atomic<bool> said{false};
+        if (!connection_lost(e.getErrorCode()) && !said.exchange(true))
+            log::line("warning: mysql: cannot set READ COMMITTED: " + describe(e));
     }
     if (!waits_for_locks_ || settings_.lock_wait_timeout_s > 0) {
         try {
@@ -340,11 +344,15 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
             bool fresh = false;
             sql::PreparedStatement& ps = prepared(sql, fresh);
             sent = true;
-            ++round_trips_;
             if (in_transaction_) {
-                if (fresh && statements_in_transaction_ > 0) prepared_holding_locks_ = true;
+                // That prepare may have swallowed the report of a rollback
+                // (rolled_back_by_server()): asked before this runs on its own.
+                if (fresh && statements_in_transaction_ > 0 && sql != kStillOpen &&
+                    query_int(kStillOpen) != 1)
+                    rolled_back_by_server();
                 ++statements_in_transaction_;
             }
+            ++round_trips_;
             count(counters(), &DatabaseCounters::statements);
             return fn(ps);
         } catch (const sql::SQLException& e) {
@@ -389,6 +397,10 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
                 count(counters(), &DatabaseCounters::retries);
                 continue;
             }
+            // Most errors leave the transaction open; some end it on the
+            // server (1205 with innodb_rollback_on_timeout, 1206, ...): asked
+            // rather than listed.
+            if (in_transaction_ && sql != kStillOpen) note_whether_still_open();
             throw Error(describe(e));
         }
     }
@@ -484,25 +496,35 @@ void Session::begin() {
     transaction_ended_ = false;
     transaction_failed_ = false;
     statements_in_transaction_ = 0;
-    prepared_holding_locks_ = false;
-    // COMMIT is prepared now, before the transaction holds any row lock, so
-    // that it is never the prepare that swallows a silent rollback (commit()).
+    // COMMIT and the question are prepared now, before the transaction holds
+    // any row lock, so that neither needs a prepare later (with_retry()).
     // A connection that fails here fails the unit's first statement.
-    commit_prepared_ = false;
     try {
         bool fresh;
         prepared("COMMIT", fresh);
-        commit_prepared_ = true;
+        prepared(kStillOpen, fresh);
     } catch (const sql::SQLException&) {
+    }
+}
+
+void Session::note_whether_still_open() noexcept {
+    try {
+        if (query_int(kStillOpen) != 1) transaction_ended_ = true;
+    } catch (...) {
+        transaction_ended_ = true;  // unknown: send nothing more for it
     }
 }
 
 // A Galera node that rolls back an idle transaction (a conflicting write set
 // applied meanwhile) says so at the client's next command, but not when that
-// command only prepares a statement: the first use of a statement inside the
-// transaction then runs on its own, and COMMIT succeeds, after a silent
-// rollback. So the server is asked whether the transaction is still open;
-// if not, the unit is retried like any conflict.
+// command only prepares a statement: the statement then runs on its own,
+// outside any transaction, and so would every later one and COMMIT, after a
+// silent rollback. A command that executes reports it (error 1213). So after
+// every prepare inside a transaction but for its first statement's (sent
+// before the transaction holds anything a conflict could take), the server is
+// asked whether the transaction is still open, before the statement runs; if
+// not, the unit is retried like any conflict. A connection's statements stay
+// prepared, so a warm connection asks nothing.
 void Session::rolled_back_by_server() {
     count(counters(), &DatabaseCounters::conflicts);
     transaction_ended_ = true;
@@ -511,19 +533,8 @@ void Session::rolled_back_by_server() {
 }
 
 void Session::commit() {
-    // Only the prepare of a statement after the unit's first can swallow the
-    // rollback: the first is prepared before the transaction holds anything
-    // a conflict could take, COMMIT was prepared in begin(), and a statement
-    // prepared before (the connection keeps them) is only executed, which
-    // reports the rollback. So a unit that prepared nothing after its first
-    // statement needs no question (one of one statement never does, nor a
-    // worker's commit group once its connection has prepared its
-    // statements), unless that prepare of COMMIT failed (COMMIT is then
-    // prepared now, with the locks held); for the others, nothing between
-    // this answer and COMMIT can hide a rollback.
-    if ((prepared_holding_locks_ || !commit_prepared_) &&
-        query_int("SELECT @@in_transaction") != 1)
-        rolled_back_by_server();
+    // A silent rollback has been asked about after every prepare (with_retry),
+    // COMMIT's own included if begin() could not prepare it.
     // Still in the transaction while COMMIT runs: a conflict at commit is
     // the unit's to retry, a lost connection is not resent.
     try {

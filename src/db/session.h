@@ -177,11 +177,13 @@ public:
     // connection), every later statement of it throws at once, unsent, until
     // rollback(): sent, it would run on its own and commit.
     void begin();
-    // Before COMMIT, asks whether the transaction is still open (SELECT
-    // @@in_transaction) when a statement after the unit's first had to be
-    // prepared: a Galera node may have rolled it back without saying so
-    // (docs/FAILURES.md). A closed one throws db::Conflict; a connection lost
-    // during COMMIT itself, db::CommitUnknown.
+    // Commits. Inside a transaction, a statement prepared after the unit's
+    // first is preceded by the question whether the transaction is still
+    // open (SELECT @@in_transaction): a Galera node may have rolled it back
+    // without saying so (docs/FAILURES.md); a closed one throws db::Conflict,
+    // and so does every statement after a failed one once the server has
+    // ended the transaction. A connection lost during COMMIT itself throws
+    // db::CommitUnknown.
     void commit();
     void rollback() noexcept;
     // Whether a statement failed since begin(), whatever became of it (a
@@ -228,6 +230,8 @@ private:
     bool back_off(int attempt, std::chrono::steady_clock::time_point started);
     DatabaseCounters* counters() const;  // of the current endpoint, or nullptr
     [[noreturn]] void rolled_back_by_server();
+    // After a failed statement: whether the server still has the transaction.
+    void note_whether_still_open() noexcept;
 
     Settings settings_;
     std::vector<HostPort> endpoints_;  // never empty
@@ -242,8 +246,6 @@ private:
     bool transaction_ended_ = false;  // ...but the server ended it (see begin())
     bool transaction_failed_ = false; // a statement of it failed
     std::uint64_t statements_in_transaction_ = 0;  // sent since begin()
-    bool prepared_holding_locks_ = false;  // a statement after the first prepared since begin()
-    bool commit_prepared_ = false;                   // by begin(), before any lock
     bool ever_connected_ = false;  // a later open() is a reconnect
     bool waits_for_locks_ = true;   // see wait_for_locks()
     StatementObserver* observer_ = nullptr;

@@ -44,6 +44,9 @@ GroupEnd decide_in_one_transaction(std::vector<Job>& jobs, std::vector<HeldEffec
     }
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         Job& job = jobs[i];
+        // Answered by the loop while the group got to it: alone it would not
+        // have been decided at all (worker_pool.cpp), so not here either.
+        if (job.progress->answered) continue;
         job.reply = pipeline.evaluate(*job.request, *job.config, session, job.fd,
                                       job.progress.get(), &held[i]);
         // A failure the pipeline answered by FAILSAFE still leaves this

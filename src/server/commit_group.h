@@ -20,8 +20,9 @@
 //   conflict), the group is rolled back and each request is decided again
 //   on its own, with its own retries and FAILSAFE, as if it had never been
 //   grouped. A group does not wait for a row lock another transaction
-//   holds: it fails at once (db::Session::wait_for_locks), so a lock held
-//   elsewhere delays only the requests that need it, as without groups. If the connection is lost during the COMMIT, the group may or
+//   holds: it fails at once (db::Session::wait_for_locks) rather than hold
+//   its requests, and its own locks, behind that one; decided again one by
+//   one, the requests after one that waits for that lock wait with it. If the connection is lost during the COMMIT, the group may or
 //   may not have committed: deciding again could count twice, so its
 //   requests are answered by FAILSAFE (docs/FAILURES.md).
 //
@@ -39,9 +40,9 @@ namespace policyd {
 
 // Fills in the reply of every job of `jobs` (in arrival order, none
 // answered by the loop when taken), counting the group's end into `stats`
-// (nullptr: nowhere). A job the loop answers while its failed group is
-// rolled back is not decided again (its reply stays empty). True when the
-// jobs were a group that did not commit.
+// (nullptr: nowhere). A job the loop answered meanwhile is not decided (or
+// decided again), and its reply is dropped by the loop. True when the jobs
+// were a group that did not commit.
 bool decide_jobs(std::vector<Job>& jobs, const Pipeline& pipeline, db::Session& session,
                  Stats* stats);
 
