@@ -71,26 +71,30 @@ GroupEnd decide_in_one_transaction(std::vector<Job>& jobs, std::vector<HeldEffec
 
 }  // namespace
 
-bool decide_jobs(std::vector<Job>& jobs, const Pipeline& pipeline, db::Session& session,
-                 Stats* stats) {
+std::vector<Job> decide_jobs(std::vector<Job>& jobs, const Pipeline& pipeline,
+                             db::Session& session, Stats* stats) {
     std::vector<HeldEffects> held(jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i) held[i].rcpt_number = jobs[i].rcpt_number;
     if (jobs.size() == 1) {
         decide_alone(jobs.front(), pipeline, session, held.front());
-        return false;
+        return {};
     }
     const GroupEnd end = decide_in_one_transaction(jobs, held, pipeline, session);
+    if (stats) stats->commit_group(end, jobs.size());
+    std::vector<Job> again;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         Job& job = jobs[i];
-        if (end != GroupEnd::Committed && job.progress->answered) {
-            continue;  // the loop answered it meanwhile, and nothing of it is left
-        }
+        // Answered by the loop meanwhile: nothing of it is left after a failed
+        // group, and nothing needs delivering.
+        if (end != GroupEnd::Committed && job.progress->answered) continue;
         switch (end) {
         case GroupEnd::Committed:  // its writes are in: its lines tell the truth
             pipeline.release(held[i]);
             break;
-        case GroupEnd::DecidedAgain:
-            held[i].drop();  // keeps its rcpt=N
-            decide_alone(job, pipeline, session, held[i]);
+        case GroupEnd::DecidedAgain:  // its lines are dropped with held[i]
+            job.rcpt_number = held[i].rcpt_number;
+            job.reply.clear();
+            again.push_back(std::move(job));
             break;
         case GroupEnd::CommitUnknown:
             held[i].drop();
@@ -99,8 +103,8 @@ bool decide_jobs(std::vector<Job>& jobs, const Pipeline& pipeline, db::Session& 
             break;
         }
     }
-    if (stats) stats->commit_group(end, jobs.size());
-    return end != GroupEnd::Committed;
+    if (end == GroupEnd::DecidedAgain) jobs.clear();  // all in `again`, or answered
+    return again;
 }
 
 }  // namespace policyd

@@ -18,11 +18,11 @@
 //   counts are held (policy/held_effects.h). If any statement of the group
 //   fails, or the COMMIT is refused (a deadlock, a Galera certification
 //   conflict), the group is rolled back and each request is decided again
-//   on its own, with its own retries and FAILSAFE, as if it had never been
-//   grouped. A group does not wait for a row lock another transaction
-//   holds: it fails at once (db::Session::wait_for_locks) rather than hold
-//   its requests, and its own locks, behind that one; decided again one by
-//   one, the requests after one that waits for that lock wait with it. If the connection is lost during the COMMIT, the group may or
+//   on its own, by whichever worker takes it, with its own retries and
+//   FAILSAFE, as if it had never been grouped. A group does not wait for a
+//   row lock another transaction holds: it fails at once
+//   (db::Session::wait_for_locks) rather than hold its requests, and its own
+//   locks, behind that one. If the connection is lost during the COMMIT, the group may or
 //   may not have committed: deciding again could count twice, so its
 //   requests are answered by FAILSAFE (docs/FAILURES.md).
 //
@@ -38,12 +38,15 @@
 
 namespace policyd {
 
-// Fills in the reply of every job of `jobs` (in arrival order, none
-// answered by the loop when taken), counting the group's end into `stats`
-// (nullptr: nowhere). A job the loop answered meanwhile is not decided (or
-// decided again), and its reply is dropped by the loop. True when the jobs
-// were a group that did not commit.
-bool decide_jobs(std::vector<Job>& jobs, const Pipeline& pipeline, db::Session& session,
-                 Stats* stats);
+// Decides the jobs of `jobs` (in arrival order, none answered by the loop
+// when taken) and fills in their replies, counting a group's end into
+// `stats` (nullptr: nowhere). A job the loop answered meanwhile is not
+// decided, and its reply is dropped by the loop. The jobs of a group that
+// did not commit are moved out of `jobs` and returned, to be decided again
+// each on its own (their replies empty, their rcpt=N kept in the job): the
+// worker puts them back at the front of the queue, where idle workers take
+// them at once, so one that waits for a lock does not hold up the others.
+std::vector<Job> decide_jobs(std::vector<Job>& jobs, const Pipeline& pipeline,
+                             db::Session& session, Stats* stats);
 
 }  // namespace policyd

@@ -32,6 +32,9 @@ struct Job {
     std::shared_ptr<RequestProgress> progress;
     std::string reply;           // filled in by the worker
     std::chrono::steady_clock::time_point arrived;  // complete request read (for latency)
+    // Its rcpt=N once numbered, 0 before: kept when a commit group that did
+    // not commit puts it back in the queue (server/commit_group.h).
+    std::uint64_t rcpt_number = 0;
 };
 
 }  // namespace policyd

@@ -98,12 +98,30 @@ void WorkerPool::run() {
             return job.progress->answered.load();  // too late: the loop already answered it
         });
         if (jobs.empty()) continue;
-        if (decide_jobs(jobs, pipeline_, session, stats_))
+        std::vector<Job> again = decide_jobs(jobs, pipeline_, session, stats_);
+        if (!again.empty()) {
             groups_paused_until_.store(
                 (std::chrono::steady_clock::now() + kGroupPause).time_since_epoch().count(),
                 std::memory_order_relaxed);
+            put_back(std::move(again));
+        }
         for (Job& job : jobs) on_done_(std::move(job));
     }
+}
+
+void WorkerPool::put_back(std::vector<Job> jobs) {
+    std::vector<Sleeper*> woken;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queue_.insert(queue_.begin(), std::make_move_iterator(jobs.begin()),
+                      std::make_move_iterator(jobs.end()));
+        // The caller takes one itself when it comes back for work.
+        while (!idle_.empty() && woken.size() + 1 < jobs.size()) {
+            woken.push_back(idle_.back());
+            idle_.pop_back();
+        }
+    }
+    for (Sleeper* sleeper : woken) wake(*sleeper);
 }
 
 std::vector<Job> WorkerPool::take_jobs() {

@@ -11,7 +11,8 @@
 //   taken in arrival order from one queue; a worker that finds several
 //   waiting takes its share, ceil(queued / workers) up to the first job's
 //   COMMIT_GROUP, and decides them under one COMMIT (commit_group.h), so a
-//   slow statement delays the requests of its group. A queue shorter than
+//   slow statement delays the requests of its group; those of a group that
+//   did not commit go back to the front of the queue, one job each. A queue shorter than
 //   the pool is never grouped: idle workers take it in parallel. When a
 //   group fails, every worker decides alone for a second: a group gives
 //   way to any row lock held elsewhere, so on a hot row (one sender's
@@ -68,6 +69,9 @@ private:
     // queue (commit_group.h), or it alone while groups are paused; empty
     // when stopping.
     std::vector<Job> take_jobs();
+    // The jobs of a group that did not commit, back at the front of the
+    // queue in their order; wakes idle workers for them.
+    void put_back(std::vector<Job> jobs);
     static void wake(Sleeper& sleeper);
 
     const db::Settings settings_;
