@@ -347,10 +347,10 @@ auto Session::with_retry(const std::string& sql, bool writes, Fn&& fn) {
             if (in_transaction_) {
                 // That prepare may have swallowed the report of a rollback
                 // (rolled_back_by_server()): asked before this runs on its own.
-                if (fresh && statements_in_transaction_ > 0 && sql != kStillOpen &&
+                if (fresh && sent_in_transaction_ && sql != kStillOpen &&
                     query_int(kStillOpen) != 1)
                     rolled_back_by_server();
-                ++statements_in_transaction_;
+                sent_in_transaction_ = true;
             }
             ++round_trips_;
             count(counters(), &DatabaseCounters::statements);
@@ -495,7 +495,7 @@ void Session::begin() {
     in_transaction_ = true;
     transaction_ended_ = false;
     transaction_failed_ = false;
-    statements_in_transaction_ = 0;
+    sent_in_transaction_ = false;
     // COMMIT and the question are prepared now, before the transaction holds
     // any row lock, so that neither needs a prepare later (with_retry()).
     // A connection that fails here fails the unit's first statement.

@@ -170,12 +170,13 @@ public:
 
     // An explicit transaction the caller ends: work that is never committed
     // (policyd --explain rolls its evaluation back), and a worker's commit
-    // group (server/commit_group.h), which redoes its requests one by one
-    // when it fails. Nothing in it is retried: a conflict throws
+    // group (server/commit_group.h), whose requests are decided again one by
+    // one when it fails. Nothing in it is retried: a conflict throws
     // db::Conflict, a lost connection db::Unavailable. Once the server has
     // ended the transaction (a deadlock or certification failure, a lost
-    // connection), every later statement of it throws at once, unsent, until
-    // rollback(): sent, it would run on its own and commit.
+    // connection, a rollback found by the question below), every later
+    // statement of it throws at once, unsent, until rollback(): sent, it
+    // would run on its own and commit.
     void begin();
     // Commits. Inside a transaction, a statement prepared after the unit's
     // first is preceded by the question whether the transaction is still
@@ -245,7 +246,7 @@ private:
     bool in_transaction_ = false;     // between begin() and commit()/rollback()
     bool transaction_ended_ = false;  // ...but the server ended it (see begin())
     bool transaction_failed_ = false; // a statement of it failed
-    std::uint64_t statements_in_transaction_ = 0;  // sent since begin()
+    bool sent_in_transaction_ = false;  // a statement since begin()
     bool ever_connected_ = false;  // a later open() is a reconnect
     bool waits_for_locks_ = true;   // see wait_for_locks()
     StatementObserver* observer_ = nullptr;
