@@ -16,7 +16,9 @@
 #   sql N   the mariadb client as node N's root (socket auth) in $GALERA_DB.
 #
 # Environment (node N uses BASE+N-1 of each; every port is bound on 127.0.0.1 only):
-#   WORKDIR             instance directory, default <repo>/work/galera (node1/, node2/, node3/)
+#   WORKDIR             instance directory, default <repo>/work/galera (node1/, node2/, node3/;
+#                       links into /var/tmp/policyd-galera-<client base>/ when the mysql user
+#                       cannot enter WORKDIR)
 #   GALERA_CLIENT_BASE  MariaDB client ports, default 13331
 #   GALERA_GCOMM_BASE   Galera group communication (base_port, gmcast.listen_addr), default 4431
 #   GALERA_IST_BASE     incremental state transfer receive ports, default 4441
@@ -51,7 +53,17 @@ done
 mkdir -p "$WORKDIR"
 WORKDIR=$(cd "$WORKDIR" && pwd)
 
-dir() { echo "$WORKDIR/node$1"; }
+# The nodes run as mysql, which must reach their directories: a clone under a directory only
+# root may enter (/root, a mktemp -d) keeps them under /var/tmp instead, with
+# $WORKDIR/nodeN linking there, so the logs are where the tests look for them.
+NODEROOT=$WORKDIR
+if ! runuser -u mysql -- test -x "$WORKDIR" 2>/dev/null; then
+  NODEROOT=/var/tmp/policyd-galera-$GALERA_CLIENT_BASE
+  mkdir -p "$NODEROOT"
+  for n in $NODES; do ln -sfn "$NODEROOT/node$n" "$WORKDIR/node$n"; done
+fi
+
+dir() { echo "$NODEROOT/node$1"; }
 port() { echo $((GALERA_CLIENT_BASE + $1 - 1)); }
 gcomm_port() { echo $((GALERA_GCOMM_BASE + $1 - 1)); }
 sock() {
